@@ -1,0 +1,56 @@
+"""The `ralph` command: wires the command modules; each registers its own commands."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ralph import __version__
+from ralph.cli.runner import run_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="ralph",
+    help="Run coding agents unattended: plan a spec into tickets, loop build -> verify under guardrails, "
+    "record every call in a ledger, and bench model profiles against each other.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"ralph {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print version."),
+) -> None:
+    """Ralph: unattended coding-agent loops you can trust in the morning."""
+
+
+def _register_all() -> None:
+    """Import command modules that exist; each exposes ``register(app)``."""
+    import importlib
+
+    for name in ("settings_cmds", "construct_cmds", "scenario_cmds", "ledger_cmds", "watch_cmds", "bench"):
+        try:
+            module = importlib.import_module(f"ralph.cli.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"ralph.cli.{name}":
+                raise
+            continue
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    sys.exit(run_app(app, prog_name="ralph"))

@@ -1,0 +1,280 @@
+"""Child processes: own process group, streamed lines with a deadline, group kill, scrubbed environment.
+
+Every program Ralph starts (agents, checks, builds, gates) goes through here, so that a timeout or the end of
+a stage kills the whole process group (no orphans) and model-written commands never see API keys.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+__all__ = [
+    "Completed",
+    "LineProcess",
+    "is_secret_name",
+    "kill_group",
+    "run_command",
+    "scrubbed_env",
+]
+
+_SECRET_NAME = re.compile(
+    r"(API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|ACCESS_KEY|AUTH)", re.IGNORECASE
+)
+_SAFE_NAMES = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TMPDIR", "TZ"}
+)
+
+
+def is_secret_name(name: str) -> bool:
+    """True for environment/config names that look like they hold a credential."""
+    return bool(_SECRET_NAME.search(name))
+
+
+def scrubbed_env(base: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A copy of ``base`` (default ``os.environ``) without credentials, plus ``extra``."""
+    source = os.environ if base is None else base
+    env = {k: v for k, v in source.items() if k in _SAFE_NAMES or not is_secret_name(k)}
+    env.update(extra or {})
+    return env
+
+
+def kill_group(pid: int, grace_s: float = 2.0) -> None:
+    """SIGTERM the process group led by ``pid``, then SIGKILL whatever is left after ``grace_s``."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        if not _group_alive(pid):
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    # A zombie leader keeps the group "alive" for killpg(0); reap-independent check via /proc.
+    return any(_pgid_of(p) == pgid for p in _proc_pids())
+
+
+def _proc_pids() -> Iterator[int]:
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return
+    for name in names:
+        if name.isdigit():
+            yield int(name)
+
+
+def _pgid_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read().rsplit(b")", 1)[1].split()
+        if stat[0] == b"Z":
+            return None
+        return int(stat[2])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Completed:
+    """Result of ``run_command``; output is decoded with replacement and capped."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+    duration_s: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+
+def run_command(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    timeout_s: float,
+    env: Mapping[str, str] | None = None,
+    stdin_text: str | None = None,
+    cap_bytes: int = 1_000_000,
+) -> Completed:
+    """Run to completion in its own process group; on timeout kill the group. Never raises on exit codes."""
+    started = time.monotonic()
+    proc = LineProcess(argv, cwd=cwd, env=env, stdin_text=stdin_text, max_line_bytes=cap_bytes)
+    out: list[str] = []
+    size = 0
+    timed_out = False
+    deadline = started + timeout_s
+    for line in proc.lines(poll_s=0.05):
+        if line is not None and size < cap_bytes:
+            out.append(line[: cap_bytes - size])
+            size += len(line)
+        if time.monotonic() > deadline:
+            timed_out = True
+            break
+    proc.kill()
+    code = proc.wait()
+    return Completed(
+        argv=tuple(argv),
+        returncode=code if not timed_out else -9,
+        stdout="".join(out),
+        stderr=proc.stderr_text(),
+        timed_out=timed_out,
+        duration_s=time.monotonic() - started,
+    )
+
+
+class LineProcess:
+    """A child in its own process group whose stdout is read as lines without blocking the caller.
+
+    ``lines()`` yields each line (with its newline) as it arrives and ``None`` on every idle poll tick,
+    so the caller can check deadlines while the child is silent. Overlong lines are cut at
+    ``max_line_bytes``; when ``spill`` is given every raw byte is also appended there. stderr is drained
+    by a thread into a bounded tail buffer (a full pipe can never block the child).
+    """
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        stdin_text: str | None = None,
+        max_line_bytes: int = 4_000_000,
+        spill: Path | None = None,
+        stderr_tail_bytes: int = 64_000,
+    ) -> None:
+        self._proc = subprocess.Popen(
+            list(argv),
+            cwd=str(cwd),
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self.pid = self._proc.pid
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._max_line = max_line_bytes
+        self._spill = spill
+        self._stderr = bytearray()
+        self._stderr_cap = stderr_tail_bytes
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._read_stdout, daemon=True),
+            threading.Thread(target=self._read_stderr, daemon=True),
+        ]
+        if stdin_text is not None:
+            self._threads.append(threading.Thread(target=self._write_stdin, args=(stdin_text,), daemon=True))
+        for thread in self._threads:
+            thread.start()
+
+    def _write_stdin(self, text: str) -> None:
+        stdin = self._proc.stdin
+        assert stdin is not None
+        try:
+            stdin.write(text.encode("utf-8", errors="replace"))
+            stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def _read_stdout(self) -> None:
+        stdout = self._proc.stdout
+        assert stdout is not None
+        spill: IO[bytes] | None = open(self._spill, "ab") if self._spill else None  # noqa: SIM115
+        pending = bytearray()
+        dropping = False
+        try:
+            while chunk := os.read(stdout.fileno(), 65536):
+                if spill is not None:
+                    spill.write(chunk)
+                pending += chunk
+                while (nl := pending.find(b"\n")) >= 0:
+                    if not dropping:
+                        self._queue.put(bytes(pending[: nl + 1]).decode("utf-8", errors="replace"))
+                    dropping = False
+                    del pending[: nl + 1]
+                if len(pending) > self._max_line:
+                    if not dropping:
+                        self._queue.put(bytes(pending[: self._max_line]).decode("utf-8", errors="replace") + "\n")
+                    dropping = True
+                    pending.clear()
+            if pending and not dropping:
+                self._queue.put(bytes(pending).decode("utf-8", errors="replace"))
+        except OSError:
+            pass
+        finally:
+            if spill is not None:
+                spill.close()
+            self._queue.put(None)
+            self._eof = True
+
+    def _read_stderr(self) -> None:
+        stderr = self._proc.stderr
+        assert stderr is not None
+        try:
+            while chunk := os.read(stderr.fileno(), 65536):
+                with self._lock:
+                    self._stderr += chunk
+                    if len(self._stderr) > self._stderr_cap:
+                        del self._stderr[: len(self._stderr) - self._stderr_cap]
+        except OSError:
+            pass
+
+    def lines(self, poll_s: float = 0.1) -> Iterator[str | None]:
+        """Yield lines as they come and None on idle ticks; ends at EOF of stdout."""
+        while True:
+            try:
+                item = self._queue.get(timeout=poll_s)
+            except queue.Empty:
+                yield None
+                continue
+            if item is None:
+                return
+            yield item
+
+    def stderr_text(self) -> str:
+        with self._lock:
+            return bytes(self._stderr).decode("utf-8", errors="replace")
+
+    def poll(self) -> int | None:
+        return self._proc.poll()
+
+    def kill(self, grace_s: float = 2.0) -> None:
+        """Kill the whole process group (also after a normal exit: background children go too)."""
+        kill_group(self.pid, grace_s)
+
+    def wait(self, timeout_s: float = 10.0) -> int:
+        try:
+            code = self._proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            kill_group(self.pid, 0.0)
+            code = self._proc.wait()
+        for thread in self._threads:
+            thread.join(timeout=1.0)
+        for stream in (self._proc.stdout, self._proc.stderr):
+            if stream is not None:
+                stream.close()
+        return code
