@@ -13,7 +13,9 @@ from ralph.proc import is_secret_name
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("home")
     for name in list(os.environ):
         if is_secret_name(name) or name.startswith(("RALPH_", "TIX_")):

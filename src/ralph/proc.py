@@ -40,7 +40,9 @@ def is_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME.search(name))
 
 
-def scrubbed_env(base: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def scrubbed_env(
+    base: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """A copy of ``base`` (default ``os.environ``) without credentials, plus ``extra``."""
     source = os.environ if base is None else base
     env = {k: v for k, v in source.items() if k in _SAFE_NAMES or not is_secret_name(k)}
@@ -218,7 +220,9 @@ class LineProcess:
                     del pending[: nl + 1]
                 if len(pending) > self._max_line:
                     if not dropping:
-                        self._queue.put(bytes(pending[: self._max_line]).decode("utf-8", errors="replace") + "\n")
+                        self._queue.put(
+                            bytes(pending[: self._max_line]).decode("utf-8", errors="replace") + "\n"
+                        )
                     dropping = True
                     pending.clear()
             if pending and not dropping:

@@ -189,7 +189,7 @@ class BackendOptions:
 
     clock: Clock = field(default_factory=SystemClock)
     program: tuple[str, ...] = ()
-    """argv prefix of the agent program (``opencode_bin``, ``claude_bin``, ``acp_command``); empty = default."""
+    """argv prefix of the agent (``opencode_bin``, ``claude_bin``, ``acp_command``); empty = default."""
     env: Mapping[str, str] = field(default_factory=dict)
     """Extra environment for the agent on top of the scrubbed process environment."""
     permission_mode: str = ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 
 from ralph.errors import RalphError
@@ -14,23 +13,22 @@ __all__ = ["run_app"]
 
 
 def run_app(app: typer.Typer, argv: Sequence[str] | None = None, prog_name: str | None = None) -> int:
-    """Invoke ``app``; translate RalphError (and click usage errors) into ``error: ...`` + exit code."""
-    command = typer.main.get_command(app)
+    """Invoke ``app`` in standalone mode (usage errors exit 2 with click's message) and translate
+    RalphError into ``error: <message>`` plus its exit code."""
     try:
-        result = command.main(args=list(argv) if argv is not None else None, prog_name=prog_name,
-                              standalone_mode=False)
+        app(args=list(argv) if argv is not None else None, prog_name=prog_name)
     except RalphError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
-    except click.exceptions.Exit as done:
-        return int(done.exit_code or 0)
-    except click.exceptions.Abort:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except click.ClickException as err:
-        err.show()
-        return err.exit_code
+    except SystemExit as done:
+        code = done.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        print(code, file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    return result if isinstance(result, int) else 0
+    return 0
