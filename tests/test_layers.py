@@ -14,7 +14,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("ralph.errors", "ralph.stage", "ralph.clock"),
     ("ralph.proc",),
     ("ralph.settings", "ralph.tix", "ralph.output", "ralph.agents.base", "ralph.ledger", "ralph.scenarios"),
-    ("ralph.agents", "ralph.gitops"),
+    ("ralph.agents", "ralph.gitops", "ralph.sandbox"),
     ("ralph.loop",),
     ("ralph.bench",),
     ("ralph.report",),
