@@ -1,0 +1,162 @@
+"""Reading the ledger: current lines and the earlier ralph's, upgraded; streaming for big logs.
+
+The ``iter_*`` functions yield plain dicts (upgraded, optional keys may be absent) without building records,
+and skip other runs' lines with a byte-level ``run_id`` match before parsing them. A torn last line is
+repaired under the writers' lock when the file is writable, else skipped; either way it is reported in
+``warnings`` and never fatal, like any other unreadable line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Collection, Iterable, Iterator
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from ralph.ledger.records import SCHEMA_VERSION, CallRecord, IterationRecord, RunPhase, RunRecord
+from ralph.ledger.upgrade import LedgerFile, upgrade_line
+from ralph.ledger.writer import repair_tail
+
+__all__ = [
+    "final_run_lines",
+    "iter_calls",
+    "iter_iterations",
+    "iter_records",
+    "iter_runs",
+    "read_calls",
+    "read_iterations",
+    "read_runs",
+]
+
+_RUN_ID: Final = re.compile(rb'"run_id"\s*:\s*"([^"\\]*)"')
+_MAX_WARNINGS: Final = 20
+_R = TypeVar("_R", RunRecord, IterationRecord, CallRecord)
+
+
+def _ends_torn(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() == 0:
+            return False
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) != b"\n"
+
+
+def _repair_before_read(path: Path, warnings: list[str] | None) -> None:
+    if not _ends_torn(path):
+        return
+    try:
+        fixed = repair_tail(path)
+    except OSError:
+        fixed = False
+    if fixed and warnings is not None:
+        warnings.append(f"{path}: repaired a torn last line")
+
+
+def _warn(warnings: list[str] | None, message: str) -> None:
+    if warnings is None or len(warnings) > _MAX_WARNINGS:
+        return
+    warnings.append(message if len(warnings) < _MAX_WARNINGS else "... more unreadable lines")
+
+
+def iter_records(
+    log_dir: Path,
+    kind: LedgerFile,
+    run_ids: Collection[str] | None = None,
+    warnings: list[str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Upgraded dicts of one ledger file, optionally only those of ``run_ids``; bad lines are skipped."""
+    path = Path(log_dir) / kind.filename
+    if not path.is_file():
+        return
+    _repair_before_read(path, warnings)
+    wanted = None if run_ids is None else {rid.encode() for rid in run_ids}
+    loads = json.loads
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if wanted is not None:
+                match = _RUN_ID.search(raw)
+                if match is not None and match.group(1) not in wanted:
+                    continue
+            try:
+                data = loads(raw)
+            except ValueError:
+                if raw.strip():
+                    _warn(warnings, f"{path}:{number}: not valid JSON; skipped")
+                continue
+            if not isinstance(data, dict):
+                _warn(warnings, f"{path}:{number}: not a JSON object; skipped")
+                continue
+            if data.get("schema") != SCHEMA_VERSION:
+                try:
+                    data = upgrade_line(kind, data)
+                except ValueError as err:
+                    _warn(warnings, f"{path}:{number}: {err}; skipped")
+                    continue
+            if wanted is not None and str(data.get("run_id", "")).encode() not in wanted:
+                continue
+            yield data
+
+
+def iter_runs(log_dir: Path, warnings: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Every runs.jsonl line (start and end records), upgraded."""
+    return iter_records(log_dir, LedgerFile.RUNS, None, warnings)
+
+
+def iter_iterations(
+    log_dir: Path, run_ids: Collection[str] | None = None, warnings: list[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """iterations.jsonl lines as dicts (the fast path for analyze)."""
+    return iter_records(log_dir, LedgerFile.ITERATIONS, run_ids, warnings)
+
+
+def iter_calls(
+    log_dir: Path, run_ids: Collection[str] | None = None, warnings: list[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """calls.jsonl lines as dicts."""
+    return iter_records(log_dir, LedgerFile.CALLS, run_ids, warnings)
+
+
+def final_run_lines(log_dir: Path, warnings: list[str] | None = None) -> list[dict[str, Any]]:
+    """The final line per run_id (an end record beats a start record), in order of first appearance."""
+    latest: dict[str, dict[str, Any]] = {}
+    for data in iter_runs(log_dir, warnings):
+        run_id = data.get("run_id")
+        if not isinstance(run_id, str):
+            continue
+        previous = latest.get(run_id)
+        is_end = data.get("record") == RunPhase.END
+        if previous is None or is_end or previous.get("record") != RunPhase.END:
+            latest[run_id] = data
+    return list(latest.values())
+
+
+def _records(kind: type[_R], lines: Iterable[dict[str, Any]], warnings: list[str] | None) -> list[_R]:
+    out: list[_R] = []
+    for data in lines:
+        try:
+            out.append(kind.from_json(data))
+        except (TypeError, ValueError) as err:
+            _warn(warnings, f"{kind.__name__} for run {data.get('run_id')!r} is incomplete ({err}); skipped")
+    return out
+
+
+def read_runs(log_dir: Path, warnings: list[str] | None = None) -> list[RunRecord]:
+    """Final record per run; a run with only its start record comes back with ``exit_reason`` None."""
+    return _records(RunRecord, final_run_lines(log_dir, warnings), warnings)
+
+
+def read_iterations(
+    log_dir: Path, run_ids: Collection[str] | None = None, warnings: list[str] | None = None
+) -> list[IterationRecord]:
+    """Iteration records (use ``iter_iterations`` for large logs)."""
+    return _records(IterationRecord, iter_iterations(log_dir, run_ids, warnings), warnings)
+
+
+def read_calls(
+    log_dir: Path, run_ids: Collection[str] | None = None, warnings: list[str] | None = None
+) -> list[CallRecord]:
+    """Call records (use ``iter_calls`` for large logs)."""
+    return _records(CallRecord, iter_calls(log_dir, run_ids, warnings), warnings)
