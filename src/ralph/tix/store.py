@@ -1,0 +1,454 @@
+"""TicketStore: the only mutation API over plan.jsonl, with fast cached reads for the loop.
+
+A mutation takes the writer lock, catches the cache up, checks the rule, appends whole lines and applies
+exactly those lines to the cache (so cache == replay(file) at all times). Reads never spawn processes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ralph.errors import StoreError
+from ralph.tix.cache import Cache
+from ralph.tix.gitinfo import GitRepo, find_root
+from ralph.tix.journal import Journal
+from ralph.tix.lines import delete_record, dump_line, encode_ticket, failure_record, tombstone_record
+from ralph.tix.records import (
+    Failure,
+    Priority,
+    TaskCounts,
+    TaskStatus,
+    Ticket,
+    TicketType,
+    Tombstone,
+    ValidationReport,
+    new_id,
+)
+from ralph.tix.rules import (
+    apply_update,
+    build_ticket,
+    check_branch,
+    check_refs,
+    merge_telemetry,
+    require_status,
+)
+from ralph.tix.setup import init_tix_dir
+
+__all__ = ["TicketStore"]
+
+T = TypeVar("T")
+StatusFilter = TaskStatus | Iterable[TaskStatus] | None
+_LIVE = frozenset({TaskStatus.PENDING, TaskStatus.DONE})
+
+
+class _Tx:
+    """Lines and ticket changes of one mutation, visible to later steps of the same mutation."""
+
+    def __init__(self, store: TicketStore) -> None:
+        self.store = store
+        self.now = time.time()
+        self.lines: list[str] = []
+        self.overlay: dict[str, Ticket] = {}
+        self.touched: list[str] = []
+
+    def find(self, ticket_id: str) -> Ticket | None:
+        return self.overlay.get(ticket_id) or self.store.cache.get(ticket_id)
+
+    def get(self, ticket_id: str) -> Ticket:
+        ticket = self.find(ticket_id)
+        if ticket is None:
+            raise StoreError(f"unknown id: {ticket_id}")
+        return ticket
+
+    def __contains__(self, ticket_id: object) -> bool:
+        return isinstance(ticket_id, str) and self.find(ticket_id) is not None
+
+    def put(self, ticket: Ticket, meta_keys: Iterable[str] | None = ()) -> None:
+        self.overlay[ticket.id] = ticket
+        self.record(encode_ticket(ticket, meta_keys), ticket.id)
+
+    def record(self, rec: Mapping[str, Any], ticket_id: str) -> None:
+        self.lines.append(dump_line(rec))
+        self.touched.append(ticket_id)
+
+
+class TicketStore:
+    """Tasks, issues and notes of one repository (``.tix/plan.jsonl`` + ``.tix/cache.db``)."""
+
+    def __init__(self, root: Path, *, branch_scope: bool = True) -> None:
+        self.root = root
+        self.tix_dir = root / ".tix"
+        self.plan_path = self.tix_dir / "plan.jsonl"
+        self.branch_scope = branch_scope
+        self.git = GitRepo(root)
+        self.journal = Journal(self.plan_path, self.tix_dir / "lock")
+        self.cache = Cache(self.tix_dir / "cache.db")
+        self.repairs: list[str] = []
+        self.init_report: list[str] = []
+        self._memo: dict[str, Ticket] | None = None
+        self._memo_gen = -1
+
+    @classmethod
+    def init(cls, repo: Path, *, branch_scope: bool = True) -> TicketStore:
+        """Create ``.tix/`` (plan, gitignore entry, merge=union attribute) if missing; idempotent."""
+        root = find_root(repo)
+        made = init_tix_dir(root)
+        store = cls(root, branch_scope=branch_scope)
+        store.init_report = made
+        store._fresh()
+        return store
+
+    @classmethod
+    def open(cls, repo: Path, *, branch_scope: bool = True) -> TicketStore:
+        """Open the store of the repository containing ``repo``; StoreError if it has no ``.tix/``."""
+        root = find_root(repo)
+        if not (root / ".tix").is_dir():
+            raise StoreError(f"no .tix directory in {root} (run `tix init`)")
+        return cls(root, branch_scope=branch_scope)
+
+    def close(self) -> None:
+        self.cache.close()
+
+    def __enter__(self) -> TicketStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # freshness and reads -----------------------------------------------------------------------------------
+
+    def _fresh(self) -> int:
+        """Catch the cache up with the file, repairing a torn last line under the lock."""
+        generation, torn = self.cache.refresh(self.journal)
+        if torn:
+            report = self.journal.repair_tail()
+            if report:
+                self.repairs.append(report)
+            generation, _ = self.cache.refresh(self.journal)
+        return generation
+
+    def _all(self) -> dict[str, Ticket]:
+        """Every ticket in the default order, memoised until the cache generation changes."""
+        generation = self._fresh()
+        if self._memo is None or generation != self._memo_gen:
+            self._memo = {t.id: t for t in self.cache.tickets()}
+            self._memo_gen = generation
+        return self._memo
+
+    def find(self, ticket_id: str) -> Ticket | None:
+        return self._all().get(ticket_id)
+
+    def get(self, ticket_id: str) -> Ticket:
+        ticket = self.find(ticket_id)
+        if ticket is None:
+            raise StoreError(f"unknown id: {ticket_id}")
+        return ticket
+
+    def all_tickets(self) -> list[Ticket]:
+        """Every ticket of every type and status, in the default order."""
+        return list(self._all().values())
+
+    def tasks(self, status: StatusFilter = None, spec: str | None = None) -> list[Ticket]:
+        """Tasks with ``status`` (None = pending + done), optionally of one spec, in the default order."""
+        wanted = _statuses(status)
+        return [
+            t
+            for t in self._all().values()
+            if t.type is TicketType.TASK and t.status in wanted and (spec is None or t.spec == spec)
+        ]
+
+    def issues(self, spec: str | None = None, open_only: bool = True) -> list[Ticket]:
+        return [
+            t
+            for t in self._all().values()
+            if t.type is TicketType.ISSUE
+            and (not open_only or t.status is TaskStatus.PENDING)
+            and (spec is None or t.spec == spec)
+        ]
+
+    def notes(self, open_only: bool = True) -> list[Ticket]:
+        return [
+            t
+            for t in self._all().values()
+            if t.type is TicketType.NOTE and (not open_only or t.status is TaskStatus.PENDING)
+        ]
+
+    def tombstones(self) -> list[Tombstone]:
+        self._fresh()
+        return self.cache.tombstones()
+
+    def failures(self) -> list[Failure]:
+        self._fresh()
+        return self.cache.failures()
+
+    def dependents(self, ticket_id: str) -> list[Ticket]:
+        """Tickets whose deps name ``ticket_id``."""
+        return [t for t in self._all().values() if ticket_id in t.deps]
+
+    def counts(self, spec: str | None = None) -> TaskCounts:
+        from ralph.tix.views import count_tasks
+
+        return count_tasks(self.tasks(status=list(TaskStatus), spec=spec))
+
+    def full(self) -> dict[str, Any]:
+        """The ``tix query full`` shape: tasks by status, issues, notes, tombstones, commit and branch."""
+        from ralph.tix.views import full_view
+
+        return full_view(self)
+
+    def query(self, tql: str) -> list[dict[str, Any]]:
+        """Run a TQL pipeline; rows as dicts (enums as ints, as in the C tix)."""
+        from ralph.tix.tql_compile import run_tql
+
+        self._fresh()
+        return run_tql(self.cache, tql)
+
+    def sql_for(self, tql: str) -> str:
+        from ralph.tix.tql_compile import compile_tql
+
+        return compile_tql(tql).display()
+
+    def sql(self, text: str) -> list[dict[str, Any]]:
+        """Raw read-only SQL over the cache tables (``q sql``); only SELECT or WITH."""
+        if not text.lstrip().lower().startswith(("select", "with")):
+            raise StoreError("raw SQL must start with SELECT or WITH")
+        self._fresh()
+        names, rows = self.cache.read_only_query(text)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def validate(self) -> ValidationReport:
+        from ralph.tix.validate import validate_store
+
+        return validate_store(self)
+
+    # mutations ---------------------------------------------------------------------------------------------
+
+    def _mutate(self, step: Callable[[_Tx], T]) -> T:
+        with self.journal.locked():
+            start_gen = self._fresh()
+            tx = _Tx(self)
+            result = step(tx)
+            if tx.lines:
+                self.journal.append(tx.lines)
+                generation = self._fresh()
+                self._patch_memo(start_gen, generation, tx.touched)
+            return result
+
+    def _patch_memo(self, start_gen: int, generation: int, touched: Sequence[str]) -> None:
+        """Keep the memo warm across our own mutation instead of reloading every ticket."""
+        if self._memo is None or self._memo_gen != start_gen:
+            return
+        memo = dict(self._memo)
+        for ticket in self.cache.get_many(set(touched)):
+            memo[ticket.id] = ticket
+        ordered = sorted(memo.values(), key=lambda t: (-t.priority, t.created_at))
+        self._memo = {t.id: t for t in ordered}
+        self._memo_gen = generation
+
+    def _one(self, ticket_id: str, step: Callable[[_Tx, Ticket], None]) -> Ticket:
+        self._mutate(lambda tx: step(tx, tx.get(ticket_id)))
+        return self.get(ticket_id)
+
+    def _branch(self) -> str | None:
+        return self.git.branch()
+
+    def _scope(self, ticket: Ticket, action: str) -> None:
+        if self.branch_scope and ticket.type is TicketType.TASK:
+            check_branch(ticket, self._branch(), action)
+
+    def add_task(self, fields: Mapping[str, Any]) -> Ticket:
+        """Add one task; ``name`` required, deps must exist and be tasks."""
+        return self.add_tasks([fields])[0]
+
+    def add_tasks(self, items: Sequence[Mapping[str, Any]]) -> list[Ticket]:
+        """Add tasks all-or-nothing; a dep may name a batch member as ``@N``/``#N``/N or by its ``ref``."""
+        from ralph.tix.batch import build_batch
+
+        branch = self._branch()
+        if branch is None:
+            raise StoreError("cannot add tasks on a detached HEAD")
+        author = self.git.user_name()
+        ids = self._mutate(lambda tx: build_batch(tx, items, author=author, branch=branch))
+        return [self.get(i) for i in ids]
+
+    def done(self, ticket_id: str) -> Ticket:
+        """pending -> done: ``done_at`` = short HEAD (work not yet committed), ``completed_at`` = now."""
+
+        def step(tx: _Tx, t: Ticket) -> None:
+            require_status(t, "mark done", TaskStatus.PENDING, kind=TicketType.TASK)
+            self._scope(t, "mark done")
+            stamp = datetime.fromtimestamp(tx.now).astimezone().isoformat(timespec="seconds")
+            branch = self._branch() or t.branch
+            new = replace(
+                t, status=TaskStatus.DONE, done_at=self.git.short_head(), branch=branch, completed_at=stamp
+            )
+            tx.put(replace(new, updated_at=tx.now))
+
+        return self._one(ticket_id, step)
+
+    def accept(self, ticket_id: str, reason: str = "") -> Ticket:
+        """done -> accepted, with an accept tombstone carrying the commit and time."""
+
+        def step(tx: _Tx, t: Ticket) -> None:
+            require_status(t, "accept", TaskStatus.DONE, kind=TicketType.TASK)
+            self._scope(t, "accept")
+            stone = Tombstone(t.id, True, t.name, t.done_at, reason, self.git.short_head(), tx.now)
+            tx.record(tombstone_record(stone), t.id)
+
+        return self._one(ticket_id, step)
+
+    def reject(self, ticket_id: str, reason: str) -> Ticket:
+        """done -> pending with a reject tombstone; retries += 1 and ``reject_reason`` is kept."""
+        if not reason.strip():
+            raise StoreError("reject needs a non-empty reason")
+
+        def step(tx: _Tx, t: Ticket) -> None:
+            require_status(t, "reject", TaskStatus.DONE, kind=TicketType.TASK)
+            self._scope(t, "reject")
+            stone = Tombstone(t.id, False, t.name, t.done_at, reason, self.git.short_head(), tx.now)
+            tx.record(tombstone_record(stone), t.id)
+
+        return self._one(ticket_id, step)
+
+    def fail(self, ticket_id: str, reason: str, kill_reason: str | None = None) -> Ticket:
+        """Record a failed attempt of a pending task: it stays pending, kill_count += 1, kill_reason set."""
+        if not reason.strip():
+            raise StoreError("fail needs a non-empty reason")
+
+        def step(tx: _Tx, t: Ticket) -> None:
+            require_status(t, "fail", TaskStatus.PENDING, kind=TicketType.TASK)
+            self._scope(t, "fail")
+            tx.record(failure_record(Failure(t.id, reason, kill_reason or "", tx.now)), t.id)
+
+        return self._one(ticket_id, step)
+
+    def delete(self, ticket_id: str) -> Ticket:
+        """Any live ticket -> deleted; refused while a ticket that is not deleted depends on it."""
+
+        return self._one(ticket_id, self._delete_in)
+
+    def _delete_in(self, tx: _Tx, t: Ticket) -> None:
+        require_status(
+            t, "delete", TaskStatus.PENDING, TaskStatus.DONE, TaskStatus.ACCEPTED, TaskStatus.REJECTED
+        )
+        self._scope(t, "delete")
+        users = [d for d in self.cache.dependents(t.id) if tx.get(d).status is not TaskStatus.DELETED]
+        if users:
+            raise StoreError(f"cannot delete {t.id}: {', '.join(sorted(users))} depend on it")
+        tx.record(delete_record(t.id, tx.now), t.id)
+        tx.overlay[t.id] = replace(t, status=TaskStatus.DELETED)
+
+    def prioritize(self, ticket_id: str, priority: Priority | str) -> Ticket:
+        level = Priority.parse(priority)
+        return self._one(ticket_id, lambda tx, t: tx.put(replace(t, priority=level, updated_at=tx.now)))
+
+    def update(self, ticket_id: str, fields: Mapping[str, Any]) -> Ticket:
+        """Merge fields: meta merges key-wise (never replaces), labels replace unless ``labels_add``."""
+
+        def step(tx: _Tx, t: Ticket) -> None:
+            new, keys = apply_update(t, fields, tx.now)
+            check_refs(new, tx.find)
+            tx.put(new, keys)
+
+        return self._one(ticket_id, step)
+
+    def add_telemetry(
+        self, ticket_id: str, numbers: Mapping[str, float], text: Mapping[str, str] | None = None
+    ) -> Ticket:
+        """ADD ``numbers`` into meta (cost, tokens_in, iterations, stage_build, ...); set ``text`` keys."""
+
+        def step(tx: _Tx, t: Ticket) -> None:
+            new, keys = merge_telemetry(t, numbers, text or {}, tx.now)
+            tx.put(new, keys)
+
+        return self._one(ticket_id, step)
+
+    def add_issue(self, desc: str, spec: str | None = None, **fields: Any) -> Ticket:
+        return self._add_other(TicketType.ISSUE, {"name": desc, **({"spec": spec} if spec else {}), **fields})
+
+    def add_note(self, text: str, **fields: Any) -> Ticket:
+        return self._add_other(TicketType.NOTE, {"name": text, **fields})
+
+    def _add_other(self, kind: TicketType, fields: Mapping[str, Any]) -> Ticket:
+        author = self.git.user_name()
+
+        def step(tx: _Tx) -> str:
+            ticket = build_ticket(
+                kind, fields, ticket_id=new_id(kind, tx), now=tx.now, author=author, branch=""
+            )
+            check_refs(ticket, tx.find)
+            tx.put(ticket, None)
+            return ticket.id
+
+        return self.get(self._mutate(step))
+
+    def resolve_issue(self, ticket_id: str) -> Ticket:
+        """An open issue -> deleted ("resolved")."""
+        return self._close(ticket_id, TicketType.ISSUE, "resolve")
+
+    def note_done(self, ticket_id: str) -> Ticket:
+        """An open note -> deleted ("archived")."""
+        return self._close(ticket_id, TicketType.NOTE, "archive")
+
+    def _close(self, ticket_id: str, kind: TicketType, action: str) -> Ticket:
+        def step(tx: _Tx, t: Ticket) -> None:
+            require_status(t, action, TaskStatus.PENDING, kind=kind)
+            tx.record(delete_record(t.id, tx.now), t.id)
+
+        return self._one(ticket_id, step)
+
+    def resolve_issues(self, ids: Iterable[str]) -> int:
+        """Resolve the given open issues; unknown ids and other tickets are skipped. Returns the count."""
+        wanted = list(dict.fromkeys(ids))
+
+        def step(tx: _Tx) -> int:
+            open_ids = [
+                i
+                for i in wanted
+                if (t := tx.find(i)) and t.type is TicketType.ISSUE and t.status is TaskStatus.PENDING
+            ]
+            for ticket_id in open_ids:
+                tx.record(delete_record(ticket_id, tx.now), ticket_id)
+            return len(open_ids)
+
+        return self._mutate(step)
+
+    def resolve_all_issues(self) -> int:
+        return self.resolve_issues([t.id for t in self.issues()])
+
+    def batch(self, ops: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """Apply ``{"op":"add",...}`` / ``{"op":"delete","id"}`` operations all-or-nothing."""
+        from ralph.tix.batch import apply_ops
+
+        branch = self._branch()
+        if branch is None:
+            raise StoreError("cannot add tasks on a detached HEAD")
+        author = self.git.user_name()
+        return self._mutate(
+            lambda tx: apply_ops(
+                tx, ops, author=author, branch=branch, delete=lambda t: self._delete_in(tx, t)
+            )
+        )
+
+    def compact(self) -> dict[str, Any]:
+        from ralph.tix.history import compact_store
+
+        return compact_store(self)
+
+    def sync(self, branch: str | None = None, all_branches: bool = False) -> dict[str, Any]:
+        from ralph.tix.history import sync_store
+
+        return sync_store(self, branch=branch, all_branches=all_branches)
+
+
+def _statuses(status: StatusFilter) -> frozenset[TaskStatus]:
+    if status is None:
+        return _LIVE
+    if isinstance(status, TaskStatus):
+        return frozenset({status})
+    return frozenset(status)

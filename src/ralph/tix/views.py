@@ -1,0 +1,99 @@
+"""Read views over the store: counts, the ``query full`` shape and ticket JSON (no text rendering)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from ralph.tix.records import TaskCounts, TaskStatus, Ticket, TicketType, Tombstone
+
+if TYPE_CHECKING:
+    from ralph.tix.store import TicketStore
+
+__all__ = ["count_tasks", "full_view", "ticket_json", "tombstone_json"]
+
+
+def ticket_json(t: Ticket) -> dict[str, Any]:
+    """Every field of a ticket; type, status and priority as names, deps/labels as lists."""
+    return {
+        "id": t.id,
+        "type": t.type.value,
+        "status": t.status.label,
+        "priority": t.priority.label,
+        "name": t.name,
+        "spec": t.spec,
+        "notes": t.notes,
+        "accept": t.accept,
+        "check": t.check,
+        "deps": list(t.deps),
+        "labels": list(t.labels),
+        "parent": t.parent,
+        "created_from": t.created_from,
+        "supersedes": t.supersedes,
+        "created_from_name": t.created_from_name,
+        "supersedes_name": t.supersedes_name,
+        "supersedes_reason": t.supersedes_reason,
+        "decompose_depth": t.decompose_depth,
+        "kill_reason": t.kill_reason,
+        "kill_count": t.kill_count,
+        "retries": t.retries,
+        "reject_reason": t.reject_reason,
+        "author": t.author,
+        "assigned": t.assigned,
+        "branch": t.branch,
+        "done_at": t.done_at,
+        "created_at": t.created_at,
+        "updated_at": t.updated_at,
+        "completed_at": t.completed_at,
+        "resolved_at": t.resolved_at,
+        "compacted_at": t.compacted_at,
+        "meta": dict(t.meta),
+    }
+
+
+def tombstone_json(s: Tombstone) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "name": s.name,
+        "done_at": s.done_at,
+        "reason": s.reason,
+        "commit": s.commit,
+        "timestamp": s.time,
+    }
+
+
+def count_tasks(tasks: Iterable[Ticket]) -> TaskCounts:
+    counts = dict.fromkeys(("pending", "done", "accepted", "rejected", "deleted", "failed"), 0)
+    for t in tasks:
+        if t.type is not TicketType.TASK:
+            continue
+        counts[t.status.label] += 1
+        if t.status is TaskStatus.PENDING:
+            counts["rejected"] += t.retries > 0
+            counts["failed"] += t.kill_count > 0
+    total = counts["pending"] + counts["done"] + counts["accepted"]
+    return TaskCounts(total=total, **counts)
+
+
+def full_view(store: TicketStore) -> dict[str, Any]:
+    """``{"tasks":{"pending","done","accepted","deleted"},"issues","notes","tombstones":{"accepted",
+    "rejected"},"meta":{"commit","branch"}}``; issues and notes are the open ones."""
+    tasks: dict[str, list[dict[str, Any]]] = {"pending": [], "done": [], "accepted": [], "deleted": []}
+    issues: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    for t in store.all_tickets():
+        if t.type is TicketType.TASK:
+            tasks.setdefault(t.status.label, []).append(ticket_json(t))
+        elif t.status is TaskStatus.PENDING:
+            (issues if t.type is TicketType.ISSUE else notes).append(ticket_json(t))
+    stones = store.tombstones()
+    return {
+        "tasks": tasks,
+        "issues": issues,
+        "notes": notes,
+        "tombstones": {
+            "accepted": [tombstone_json(s) for s in stones if s.is_accept],
+            "rejected": [tombstone_json(s) for s in stones if not s.is_accept],
+        },
+        "meta": {"commit": store.git.head_commit()[:7], "branch": store.git.branch() or ""},
+    }
