@@ -1,0 +1,142 @@
+"""Gather an experiment's cells from its ledger and results folder, then analyze them.
+
+A run belongs to a cell by its branch (``exp/<experiment>/<cell>``), else by its worktree path. Runs of the
+earlier ralph that match neither but name one of the experiment's profiles become one cell per run
+(``<profile>``, or ``<profile>-<k>`` in start order), as the earlier analyze.py listed them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from ralph.bench.analysis import Analysis, ArmInfo, CellInput
+from ralph.bench.analyze import analyze
+from ralph.bench.collected import read_correctness
+from ralph.bench.experiment import Arm, Experiment
+from ralph.bench.facts import IterationFacts, RunFacts
+from ralph.bench.fold import fold_iterations
+from ralph.bench.ledger_files import iter_iteration_facts, read_run_facts
+
+__all__ = ["analyze_experiment", "arm_info", "gather_cells", "ledger_dirs"]
+
+
+def arm_info(arm: Arm) -> ArmInfo:
+    changes = tuple((key, _show(value)) for key, value in arm.changes.items())
+    return ArmInfo(arm.name, arm.profile, arm.base, changes, arm.description)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def ledger_dirs(exp: Experiment) -> list[Path]:
+    """The experiment's log dir when it has runs, else the ledgers ``collect`` copied per cell."""
+    if (exp.log_dir / "runs.jsonl").is_file():
+        return [exp.log_dir]
+    if not exp.results_dir.is_dir():
+        return []
+    return sorted(p.parent for p in exp.results_dir.glob("*/ledger/runs.jsonl"))
+
+
+def _runs(dirs: Sequence[Path]) -> list[RunFacts]:
+    seen: dict[str, RunFacts] = {}
+    for folder in dirs:
+        for run in read_run_facts(folder):
+            if run.run_id not in seen or seen[run.run_id].exit_reason is None:
+                seen[run.run_id] = run
+    return list(seen.values())
+
+
+def _iterations(dirs: Sequence[Path]) -> Iterator[IterationFacts]:
+    for folder in dirs:
+        yield from iter_iteration_facts(folder)
+
+
+def _assign(exp: Experiment, arms: Sequence[Arm], runs: Sequence[RunFacts]) -> dict[str, list[RunFacts]]:
+    """Cell name -> its runs; earlier-format runs matched by profile get cells of their own."""
+    cells = [exp.cell(arm, k) for arm in arms for k in range(1, exp.replicates + 1)]
+    by_branch = {c.branch: c.name for c in cells}
+    by_tree = {os.path.realpath(c.worktree): c.name for c in cells}
+    names = {arm.name for arm in arms}
+    found: dict[str, list[RunFacts]] = defaultdict(list)
+    loose: dict[str, list[RunFacts]] = defaultdict(list)
+    for run in runs:
+        if run.experiment is not None and run.experiment != exp.name:
+            continue
+        cell = by_branch.get(run.branch) or (
+            by_tree.get(os.path.realpath(run.worktree)) if run.worktree else None
+        )
+        if cell is not None:
+            found[cell].append(run)
+        elif run.experiment is None and run.profile in names:
+            loose[run.profile].append(run)
+    arm_of = {c.name: c.arm.name for c in cells}
+    taken = {arm_of[name] for name in found}
+    for profile, extra in loose.items():
+        if profile in taken:
+            continue
+        for k, run in enumerate(sorted(extra, key=lambda r: r.started_at), start=1):
+            found[profile if len(extra) == 1 else f"{profile}-{k}"].append(run)
+    return found
+
+
+def _cell_order(exp: Experiment, arms: Sequence[Arm], names: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(cell, arm, replicate) in arm order, then replicate order."""
+    known = {exp.cell(a, k).name: (a.name, k) for a in arms for k in range(1, exp.replicates + 1)}
+    out = []
+    for name in names:
+        arm, k = known.get(name) or _loose_identity(name, arms)
+        out.append((name, arm, k))
+    order = {a.name: i for i, a in enumerate(arms)}
+    return sorted(out, key=lambda item: (order.get(item[1], len(order)), item[2], item[0]))
+
+
+def _loose_identity(name: str, arms: Sequence[Arm]) -> tuple[str, int]:
+    for arm in arms:
+        if name == arm.name:
+            return arm.name, 1
+        if name.startswith(arm.name + "-") and name[len(arm.name) + 1 :].isdigit():
+            return arm.name, int(name[len(arm.name) + 1 :])
+    return name, 1
+
+
+def _results(exp: Experiment, cell: str) -> Path:
+    return exp.results_dir / cell
+
+
+def gather_cells(exp: Experiment, arm: str | None = None) -> list[CellInput]:
+    """Every cell of ``exp`` (or of one arm) that has at least one run in the ledger."""
+    arms = [exp.arm(arm)] if arm else list(exp.arms)
+    dirs = ledger_dirs(exp)
+    assigned = _assign(exp, arms, _runs(dirs))
+    wanted = {r.run_id for runs in assigned.values() for r in runs}
+    activity = fold_iterations(_iterations(dirs), wanted)
+    labels = [g.label for g in exp.gates]
+    cells = []
+    for name, arm_name, k in _cell_order(exp, arms, list(assigned)):
+        runs = tuple(sorted(assigned[name], key=lambda r: r.started_at))
+        cells.append(
+            CellInput(
+                cell=name,
+                arm=arm_name,
+                replicate=k,
+                runs=runs,
+                activity=tuple(activity[r.run_id] for r in runs if r.run_id in activity),
+                correctness=read_correctness(_results(exp, name), labels),
+                files=str(_results(exp, name)),
+            )
+        )
+    return cells
+
+
+def analyze_experiment(exp: Experiment, arm: str | None = None) -> Analysis:
+    """Gather and analyze in one call (what ``ralph bench analyze`` runs)."""
+    arms = [exp.arm(arm)] if arm else list(exp.arms)
+    cells = gather_cells(exp, arm)
+    labels = [g.label for g in exp.gates]
+    return analyze(exp.name, [arm_info(a) for a in arms], cells, gate_labels=labels, seed=exp.seed)

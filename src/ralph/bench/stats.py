@@ -1,0 +1,144 @@
+"""Small honest statistics for repeated runs: Wilson and Newcombe intervals, seeded bootstrap, pass^k.
+
+Pure functions over numbers; standard library only. Every interval is 95 % unless ``z``/``level`` say
+otherwise. The bootstrap is percentile-based and seeded, so the same data always gives the same interval.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "BOOTSTRAP_BUDGET",
+    "Interval",
+    "Verdict",
+    "bootstrap_diff",
+    "bootstrap_mean",
+    "compare_intervals",
+    "newcombe_diff",
+    "pass_hat_k",
+    "wilson",
+]
+
+Z95 = 1.959963984540054
+BOOTSTRAP_BUDGET = 2_000_000
+"""Upper bound on resampled values per interval; beyond it fewer resamples are drawn (never below 200)."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with lower and upper bounds; ``method`` names how it was computed."""
+
+    estimate: float
+    low: float
+    high: float
+    method: str
+    n: int
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
+class Verdict(StrEnum):
+    """Outcome of comparing two arms on one metric (differences are ``a - b``)."""
+
+    A_HIGHER = "a_higher"
+    B_HIGHER = "b_higher"
+    INDISTINGUISHABLE = "not_distinguishable"
+    TOO_FEW = "too_few_replicates"
+
+
+def wilson(successes: int, trials: int, z: float = Z95) -> Interval:
+    """Wilson score interval for a proportion; never leaves [0, 1]; (0, 1) when there are no trials."""
+    if trials <= 0:
+        return Interval(0.0, 0.0, 1.0, "wilson", 0)
+    successes = min(max(successes, 0), trials)
+    p = successes / trials
+    z2 = z * z
+    denom = 1 + z2 / trials
+    centre = (p + z2 / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials)) / denom
+    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), "wilson", trials)
+
+
+def newcombe_diff(a: tuple[int, int], b: tuple[int, int], z: float = Z95) -> Interval:
+    """Newcombe's hybrid score interval for p_a - p_b from (successes, trials) pairs."""
+    wa, wb = wilson(*a, z=z), wilson(*b, z=z)
+    d = wa.estimate - wb.estimate
+    low = d - math.sqrt((wa.estimate - wa.low) ** 2 + (wb.high - wb.estimate) ** 2)
+    high = d + math.sqrt((wa.high - wa.estimate) ** 2 + (wb.estimate - wb.low) ** 2)
+    return Interval(d, max(-1.0, low), min(1.0, high), "newcombe", wa.n + wb.n)
+
+
+def _resamples(n: int, wanted: int, budget: int) -> int:
+    return max(200, min(wanted, budget // max(n, 1)))
+
+
+def _percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile of already sorted values, ``q`` in [0, 1]."""
+    pos = q * (len(sorted_values) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    frac = pos - lo
+    return sorted_values[lo] * (1 - frac) + sorted_values[hi] * frac
+
+
+def _resampled_means(values: Sequence[float], rounds: int, rng: random.Random) -> list[float]:
+    n = len(values)
+    pick = rng.choices
+    return [math.fsum(pick(values, k=n)) / n for _ in range(rounds)]
+
+
+def bootstrap_mean(
+    values: Sequence[float], *, seed: int = 0, resamples: int = 2000, level: float = 0.95
+) -> Interval:
+    """Percentile bootstrap interval of the mean; a single value gives a zero-width interval."""
+    n = len(values)
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, "bootstrap", 0)
+    mean = math.fsum(values) / n
+    if n == 1 or min(values) == max(values):
+        return Interval(mean, mean, mean, "bootstrap", n)
+    rng = random.Random(seed)
+    means = sorted(_resampled_means(values, _resamples(n, resamples, BOOTSTRAP_BUDGET), rng))
+    alpha = (1 - level) / 2
+    return Interval(mean, _percentile(means, alpha), _percentile(means, 1 - alpha), "bootstrap", n)
+
+
+def bootstrap_diff(
+    a: Sequence[float], b: Sequence[float], *, seed: int = 0, resamples: int = 2000, level: float = 0.95
+) -> Interval:
+    """Percentile bootstrap interval of mean(a) - mean(b), resampling each group independently."""
+    if not a or not b:
+        return Interval(math.nan, math.nan, math.nan, "bootstrap", len(a) + len(b))
+    diff = math.fsum(a) / len(a) - math.fsum(b) / len(b)
+    rng = random.Random(seed)
+    rounds = _resamples(len(a) + len(b), resamples, BOOTSTRAP_BUDGET)
+    diffs = sorted(
+        x - y for x, y in zip(_resampled_means(a, rounds, rng), _resampled_means(b, rounds, rng), strict=True)
+    )
+    alpha = (1 - level) / 2
+    low, high = _percentile(diffs, alpha), _percentile(diffs, 1 - alpha)
+    return Interval(diff, low, high, "bootstrap", len(a) + len(b))
+
+
+def compare_intervals(diff: Interval, n_a: int, n_b: int, min_n: int = 2) -> Verdict:
+    """Verdict on a difference interval: distinguishable only if it excludes zero and both arms repeat."""
+    if n_a < min_n or n_b < min_n or math.isnan(diff.low):
+        return Verdict.TOO_FEW
+    if diff.low > 0:
+        return Verdict.A_HIGHER
+    if diff.high < 0:
+        return Verdict.B_HIGHER
+    return Verdict.INDISTINGUISHABLE
+
+
+def pass_hat_k(successes: int, trials: int, k: int) -> float | None:
+    """Unbiased pass^k: chance that k independent runs all succeed, C(c, k) / C(n, k); None if k > n."""
+    if k <= 0 or k > trials:
+        return None
+    return math.comb(min(max(successes, 0), trials), k) / math.comb(trials, k)
