@@ -18,7 +18,7 @@ from ralph.bench.jsonout import analysis_json
 from ralph.bench.loading import load_experiment
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "earlier-ledger" / "001-profile-showdown"
-H, O, D = "hybrid", "opus", "devstral"
+H, OP, D = "hybrid", "opus", "devstral"
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +34,8 @@ def by(rows: tuple, key: str = "cell") -> dict:  # type: ignore[type-arg]
 
 def test_section1_run_table(analysis: Analysis) -> None:
     rows = by(analysis.runs)
-    assert list(rows) == [H, O, D]  # arm order of PROFILES; sonnet filtered out
-    h, o, d = rows[H], rows[O], rows[D]
+    assert list(rows) == [H, OP, D]  # arm order of PROFILES; sonnet filtered out
+    h, o, d = rows[H], rows[OP], rows[D]
     assert (h.iterations, h.duration_s, h.cost) == (12, 3600.0, 4.5)
     assert (h.tokens_in + h.tokens_cached, h.tokens_out) == (400000, 20000)
     assert (h.tasks_completed, h.tasks_total, h.completion_rate) == (8, 10, 0.8)
@@ -66,12 +66,12 @@ def test_section2_stage_breakdown(analysis: Analysis) -> None:
     assert (verify.count, verify.cost, verify.tokens, verify.duration_s) == (2, 2.5, 120500, 220.0)
     assert (verify.ok, verify.failed, verify.auto_accepted) == (2, 0, 1)
     assert rows[(H, "DECOMPOSE")].tokens == 11000
-    assert (rows[(O, "BUILD")].cost, rows[(O, "BUILD")].tokens, rows[(O, "BUILD")].duration_s) == (
+    assert (rows[(OP, "BUILD")].cost, rows[(OP, "BUILD")].tokens, rows[(OP, "BUILD")].duration_s) == (
         4.5,
         312000,
         1300.0,
     )
-    assert (rows[(O, "VERIFY")].cost, rows[(O, "VERIFY")].tokens) == (2.5, 166000)
+    assert (rows[(OP, "VERIFY")].cost, rows[(OP, "VERIFY")].tokens) == (2.5, 166000)
     dbuild = rows[(D, "BUILD")]
     assert (dbuild.count, dbuild.tokens, dbuild.duration_s, dbuild.ok, dbuild.failed, dbuild.killed) == (
         4, 185000, 3200.0, 1, 3, 3,
@@ -80,7 +80,7 @@ def test_section2_stage_breakdown(analysis: Analysis) -> None:
 
 def test_section3_quota_impact(analysis: Analysis) -> None:
     rows = by(analysis.quota)
-    h, o, d = rows[H], rows[O], rows[D]
+    h, o, d = rows[H], rows[OP], rows[D]
     assert (h.remote, h.local, h.local_pct, h.cache_hit_pct) == (20, 12, 37.5, 75.0)
     assert (h.cloud_tokens, h.local_tokens) == (131500, 49500)
     assert h.offload_pct == pytest.approx(100 * 49500 / 181000)
@@ -93,13 +93,13 @@ def test_section3_quota_impact(analysis: Analysis) -> None:
 
 def test_section4_efficiency_ranking(analysis: Analysis) -> None:
     ranked = [(r.rank, r.cell) for r in analysis.ranking]
-    assert ranked == [(1, H), (2, O), (3, D)]
+    assert ranked == [(1, H), (2, OP), (3, D)]
     rows = by(analysis.ranking)
     # max cost 9.0, max time 7200
     assert (rows[H].norm_cost, rows[H].norm_time, rows[H].penalty) == (0.5, 0.5, pytest.approx(0.9))
     assert rows[H].score == pytest.approx(0.8 / 0.31 * 0.9)
-    assert (rows[O].norm_cost, rows[O].norm_time) == (1.0, 0.75)
-    assert rows[O].score == pytest.approx(1.0 / 0.535)
+    assert (rows[OP].norm_cost, rows[OP].norm_time) == (1.0, 0.75)
+    assert rows[OP].score == pytest.approx(1.0 / 0.535)
     assert (rows[D].norm_cost, rows[D].norm_time, rows[D].penalty) == (0.0, 1.0, pytest.approx(0.5))
     assert rows[D].score == pytest.approx(0.2 / 0.31 * 0.5)
 
@@ -107,7 +107,7 @@ def test_section4_efficiency_ranking(analysis: Analysis) -> None:
 def test_section5_correctness_matrix(analysis: Analysis) -> None:
     assert analysis.gate_labels == ("asan",)
     rows = by(analysis.correctness)
-    h, o, d = rows[H], rows[O], rows[D]
+    h, o, d = rows[H], rows[OP], rows[D]
     assert h.build and h.build.passed and h.test and h.test.passed
     assert (h.commits, h.insertions, h.deletions) == (7, 340, 25)
     assert h.gates[0] is not None and h.gates[0].passed
@@ -122,10 +122,10 @@ def test_section5_correctness_matrix(analysis: Analysis) -> None:
 def test_section6_recommendations(analysis: Analysis) -> None:
     picks = {p.title: (p.arm, p.value) for p in analysis.recommendations.picks}
     assert picks["best score"] == (H, pytest.approx(0.8 / 0.31 * 0.9))
-    assert picks["most tasks done"] == (O, 9)
+    assert picks["most tasks done"] == (OP, 9)
     assert picks["cheapest"] == (D, 0.0)
     assert picks["fewest remote calls"] == (D, 0.0)
-    assert picks["best unattended"] == (O, 9)  # the only arm without kills
+    assert picks["best unattended"] == (OP, 9)  # the only arm without kills
     assert picks["best quota efficiency"] == (D, None)  # two tasks, no remote calls at all
     assert len(analysis.recommendations.guide) == 4
 
@@ -136,7 +136,7 @@ def test_extras_kills_timelines_and_single_replicate_statistics(analysis: Analys
     assert dict(kills[H].exit_reasons) == {"wall_time": 1}
     lines = by(analysis.timelines)
     assert lines[H].points == ((0.0, 0), (420.0, 2), (1680.0, 5))
-    assert lines[O].points == ((0.0, 0), (800.0, 4), (1800.0, 9))
+    assert lines[OP].points == ((0.0, 0), (800.0, 4), (1800.0, 9))
     assert lines[D].points == ((0.0, 0), (2800.0, 2), (3700.0, 2))
     summaries = by(analysis.summaries, "arm")
     assert summaries[H].completion.estimate == 0.8
@@ -144,13 +144,13 @@ def test_extras_kills_timelines_and_single_replicate_statistics(analysis: Analys
         pytest.approx(0.4902, abs=1e-4),
         pytest.approx(0.9433, abs=1e-4),
     )
-    assert summaries[O].pass_k == ((1, 1.0),) and summaries[H].pass_k == ((1, 0.0),)
+    assert summaries[OP].pass_k == ((1, 1.0),) and summaries[H].pass_k == ((1, 0.0),)
     assert analysis.comparisons == ()  # one run per arm: nothing to compare honestly
 
 
 def test_json_output_carries_the_same_numbers(analysis: Analysis) -> None:
     data = json.loads(analysis_json(analysis))
-    assert [r["cell"] for r in data["runs"]] == [H, O, D]
+    assert [r["cell"] for r in data["runs"]] == [H, OP, D]
     assert data["runs"][1]["completion_rate"] == 1.0
     assert data["ranking"][0]["cell"] == H
     assert data["quota"][2]["tasks_per_remote_call"] is None
