@@ -6,10 +6,8 @@ exactly those lines to the cache (so cache == replay(file) at all times). Reads 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,7 +15,6 @@ from ralph.errors import StoreError
 from ralph.tix.cache import Cache
 from ralph.tix.gitinfo import GitRepo, find_root
 from ralph.tix.journal import Journal
-from ralph.tix.lines import delete_record, dump_line, encode_ticket, failure_record, tombstone_record
 from ralph.tix.records import (
     Failure,
     Priority,
@@ -29,52 +26,23 @@ from ralph.tix.records import (
     ValidationReport,
     new_id,
 )
-from ralph.tix.rules import (
-    apply_update,
-    build_ticket,
-    check_branch,
-    check_refs,
-    merge_telemetry,
-    require_status,
-)
+from ralph.tix.rules import apply_update, build_ticket, check_branch, check_refs, merge_telemetry
 from ralph.tix.setup import init_tix_dir
+from ralph.tix.transitions import (
+    accept_record,
+    close_record,
+    delete_ticket_record,
+    done_ticket,
+    fail_record,
+    reject_record,
+)
+from ralph.tix.tx import Mutation
 
 __all__ = ["TicketStore"]
 
 T = TypeVar("T")
 StatusFilter = TaskStatus | Iterable[TaskStatus] | None
 _LIVE = frozenset({TaskStatus.PENDING, TaskStatus.DONE})
-
-
-class _Tx:
-    """Lines and ticket changes of one mutation, visible to later steps of the same mutation."""
-
-    def __init__(self, store: TicketStore) -> None:
-        self.store = store
-        self.now = time.time()
-        self.lines: list[str] = []
-        self.overlay: dict[str, Ticket] = {}
-        self.touched: list[str] = []
-
-    def find(self, ticket_id: str) -> Ticket | None:
-        return self.overlay.get(ticket_id) or self.store.cache.get(ticket_id)
-
-    def get(self, ticket_id: str) -> Ticket:
-        ticket = self.find(ticket_id)
-        if ticket is None:
-            raise StoreError(f"unknown id: {ticket_id}")
-        return ticket
-
-    def __contains__(self, ticket_id: object) -> bool:
-        return isinstance(ticket_id, str) and self.find(ticket_id) is not None
-
-    def put(self, ticket: Ticket, meta_keys: Iterable[str] | None = ()) -> None:
-        self.overlay[ticket.id] = ticket
-        self.record(encode_ticket(ticket, meta_keys), ticket.id)
-
-    def record(self, rec: Mapping[str, Any], ticket_id: str) -> None:
-        self.lines.append(dump_line(rec))
-        self.touched.append(ticket_id)
 
 
 class TicketStore:
@@ -228,10 +196,10 @@ class TicketStore:
 
     # mutations ---------------------------------------------------------------------------------------------
 
-    def _mutate(self, step: Callable[[_Tx], T]) -> T:
+    def _mutate(self, step: Callable[[Mutation], T]) -> T:
         with self.journal.locked():
             start_gen = self._fresh()
-            tx = _Tx(self)
+            tx = Mutation(self.cache)
             result = step(tx)
             if tx.lines:
                 self.journal.append(tx.lines)
@@ -250,7 +218,7 @@ class TicketStore:
         self._memo = {t.id: t for t in ordered}
         self._memo_gen = generation
 
-    def _one(self, ticket_id: str, step: Callable[[_Tx, Ticket], None]) -> Ticket:
+    def _one(self, ticket_id: str, step: Callable[[Mutation, Ticket], None]) -> Ticket:
         self._mutate(lambda tx: step(tx, tx.get(ticket_id)))
         return self.get(ticket_id)
 
@@ -279,69 +247,50 @@ class TicketStore:
     def done(self, ticket_id: str) -> Ticket:
         """pending -> done: ``done_at`` = short HEAD (work not yet committed), ``completed_at`` = now."""
 
-        def step(tx: _Tx, t: Ticket) -> None:
-            require_status(t, "mark done", TaskStatus.PENDING, kind=TicketType.TASK)
+        def step(tx: Mutation, t: Ticket) -> None:
             self._scope(t, "mark done")
-            stamp = datetime.fromtimestamp(tx.now).astimezone().isoformat(timespec="seconds")
-            branch = self._branch() or t.branch
-            new = replace(
-                t, status=TaskStatus.DONE, done_at=self.git.short_head(), branch=branch, completed_at=stamp
-            )
-            tx.put(replace(new, updated_at=tx.now))
+            tx.put(done_ticket(t, head=self.git.short_head(), branch=self._branch(), now=tx.now))
 
         return self._one(ticket_id, step)
 
     def accept(self, ticket_id: str, reason: str = "") -> Ticket:
         """done -> accepted, with an accept tombstone carrying the commit and time."""
 
-        def step(tx: _Tx, t: Ticket) -> None:
-            require_status(t, "accept", TaskStatus.DONE, kind=TicketType.TASK)
+        def step(tx: Mutation, t: Ticket) -> None:
+            rec = accept_record(t, reason, head=self.git.short_head(), now=tx.now)
             self._scope(t, "accept")
-            stone = Tombstone(t.id, True, t.name, t.done_at, reason, self.git.short_head(), tx.now)
-            tx.record(tombstone_record(stone), t.id)
+            tx.record(rec, t.id)
 
         return self._one(ticket_id, step)
 
     def reject(self, ticket_id: str, reason: str) -> Ticket:
         """done -> pending with a reject tombstone; retries += 1 and ``reject_reason`` is kept."""
-        if not reason.strip():
-            raise StoreError("reject needs a non-empty reason")
 
-        def step(tx: _Tx, t: Ticket) -> None:
-            require_status(t, "reject", TaskStatus.DONE, kind=TicketType.TASK)
+        def step(tx: Mutation, t: Ticket) -> None:
+            rec = reject_record(t, reason, head=self.git.short_head(), now=tx.now)
             self._scope(t, "reject")
-            stone = Tombstone(t.id, False, t.name, t.done_at, reason, self.git.short_head(), tx.now)
-            tx.record(tombstone_record(stone), t.id)
+            tx.record(rec, t.id)
 
         return self._one(ticket_id, step)
 
     def fail(self, ticket_id: str, reason: str, kill_reason: str | None = None) -> Ticket:
         """Record a failed attempt of a pending task: it stays pending, kill_count += 1, kill_reason set."""
-        if not reason.strip():
-            raise StoreError("fail needs a non-empty reason")
 
-        def step(tx: _Tx, t: Ticket) -> None:
-            require_status(t, "fail", TaskStatus.PENDING, kind=TicketType.TASK)
+        def step(tx: Mutation, t: Ticket) -> None:
+            rec = fail_record(t, reason, kill_reason or "", now=tx.now)
             self._scope(t, "fail")
-            tx.record(failure_record(Failure(t.id, reason, kill_reason or "", tx.now)), t.id)
+            tx.record(rec, t.id)
 
         return self._one(ticket_id, step)
 
     def delete(self, ticket_id: str) -> Ticket:
-        """Any live ticket -> deleted; refused while a ticket that is not deleted depends on it."""
-
+        """Any ticket -> deleted; refused while a ticket that is not deleted depends on it."""
         return self._one(ticket_id, self._delete_in)
 
-    def _delete_in(self, tx: _Tx, t: Ticket) -> None:
-        require_status(
-            t, "delete", TaskStatus.PENDING, TaskStatus.DONE, TaskStatus.ACCEPTED, TaskStatus.REJECTED
-        )
+    def _delete_in(self, tx: Mutation, t: Ticket) -> None:
+        rec = delete_ticket_record(t, [tx.get(d) for d in self.cache.dependents(t.id)], now=tx.now)
         self._scope(t, "delete")
-        users = [d for d in self.cache.dependents(t.id) if tx.get(d).status is not TaskStatus.DELETED]
-        if users:
-            raise StoreError(f"cannot delete {t.id}: {', '.join(sorted(users))} depend on it")
-        tx.record(delete_record(t.id, tx.now), t.id)
-        tx.overlay[t.id] = replace(t, status=TaskStatus.DELETED)
+        tx.record(rec, t.id, after=replace(t, status=TaskStatus.DELETED))
 
     def prioritize(self, ticket_id: str, priority: Priority | str) -> Ticket:
         level = Priority.parse(priority)
@@ -350,7 +299,7 @@ class TicketStore:
     def update(self, ticket_id: str, fields: Mapping[str, Any]) -> Ticket:
         """Merge fields: meta merges key-wise (never replaces), labels replace unless ``labels_add``."""
 
-        def step(tx: _Tx, t: Ticket) -> None:
+        def step(tx: Mutation, t: Ticket) -> None:
             new, keys = apply_update(t, fields, tx.now)
             check_refs(new, tx.find)
             tx.put(new, keys)
@@ -362,7 +311,7 @@ class TicketStore:
     ) -> Ticket:
         """ADD ``numbers`` into meta (cost, tokens_in, iterations, stage_build, ...); set ``text`` keys."""
 
-        def step(tx: _Tx, t: Ticket) -> None:
+        def step(tx: Mutation, t: Ticket) -> None:
             new, keys = merge_telemetry(t, numbers, text or {}, tx.now)
             tx.put(new, keys)
 
@@ -377,7 +326,7 @@ class TicketStore:
     def _add_other(self, kind: TicketType, fields: Mapping[str, Any]) -> Ticket:
         author = self.git.user_name()
 
-        def step(tx: _Tx) -> str:
+        def step(tx: Mutation) -> str:
             ticket = build_ticket(
                 kind, fields, ticket_id=new_id(kind, tx), now=tx.now, author=author, branch=""
             )
@@ -396,25 +345,18 @@ class TicketStore:
         return self._close(ticket_id, TicketType.NOTE, "archive")
 
     def _close(self, ticket_id: str, kind: TicketType, action: str) -> Ticket:
-        def step(tx: _Tx, t: Ticket) -> None:
-            require_status(t, action, TaskStatus.PENDING, kind=kind)
-            tx.record(delete_record(t.id, tx.now), t.id)
-
-        return self._one(ticket_id, step)
+        return self._one(ticket_id, lambda tx, t: tx.record(close_record(t, kind, action, now=tx.now), t.id))
 
     def resolve_issues(self, ids: Iterable[str]) -> int:
         """Resolve the given open issues; unknown ids and other tickets are skipped. Returns the count."""
         wanted = list(dict.fromkeys(ids))
 
-        def step(tx: _Tx) -> int:
-            open_ids = [
-                i
-                for i in wanted
-                if (t := tx.find(i)) and t.type is TicketType.ISSUE and t.status is TaskStatus.PENDING
-            ]
-            for ticket_id in open_ids:
-                tx.record(delete_record(ticket_id, tx.now), ticket_id)
-            return len(open_ids)
+        def step(tx: Mutation) -> int:
+            found = [t for t in map(tx.find, wanted) if t is not None]
+            open_issues = [t for t in found if t.type is TicketType.ISSUE and t.status is TaskStatus.PENDING]
+            for t in open_issues:
+                tx.record(close_record(t, TicketType.ISSUE, "resolve", now=tx.now), t.id)
+            return len(open_issues)
 
         return self._mutate(step)
 
