@@ -62,7 +62,9 @@ def wilson(successes: int, trials: int, z: float = Z95) -> Interval:
     denom = 1 + z2 / trials
     centre = (p + z2 / (2 * trials)) / denom
     half = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials)) / denom
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), "wilson", trials)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return Interval(p, low, high, "wilson", trials)
 
 
 def newcombe_diff(a: tuple[int, int], b: tuple[int, int], z: float = Z95) -> Interval:

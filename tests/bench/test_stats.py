@@ -1,0 +1,75 @@
+"""Interval methods against published values, and the bootstrap's determinism and verdicts."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from ralph.bench.stats import (
+    Verdict,
+    bootstrap_diff,
+    bootstrap_mean,
+    compare_intervals,
+    newcombe_diff,
+    pass_hat_k,
+    wilson,
+)
+
+
+def test_wilson_matches_published_values() -> None:
+    w = wilson(8, 10)
+    assert (w.estimate, round(w.low, 4), round(w.high, 4)) == (0.8, 0.4902, 0.9433)
+    full = wilson(10, 10)
+    assert full.high == 1.0 and round(full.low, 4) == 0.7225
+    assert (wilson(0, 0).low, wilson(0, 0).high) == (0.0, 1.0)
+
+
+def test_wilson_clamps_successes_above_trials() -> None:
+    assert wilson(12, 10).estimate == 1.0
+
+
+def test_newcombe_difference_matches_newcombe_1998_example() -> None:
+    diff = newcombe_diff((56, 70), (48, 80))
+    assert round(diff.estimate, 4) == 0.2
+    assert (round(diff.low, 4), round(diff.high, 4)) == (0.0524, 0.3339)
+
+
+def test_bootstrap_is_seeded_and_brackets_the_mean() -> None:
+    values = [1.0, 2.0, 3.0, 4.0, 10.0]
+    first, again = bootstrap_mean(values, seed=7), bootstrap_mean(values, seed=7)
+    assert first == again
+    assert first.estimate == 4.0 and first.low < 4.0 < first.high
+    assert first.low >= 1.0 and first.high <= 10.0
+    assert bootstrap_mean(values, seed=8) != first
+
+
+def test_bootstrap_degenerate_inputs() -> None:
+    single = bootstrap_mean([5.0])
+    assert (single.low, single.high) == (5.0, 5.0)
+    assert math.isnan(bootstrap_mean([]).estimate)
+
+
+def test_bootstrap_diff_verdicts() -> None:
+    far = bootstrap_diff([10.0, 11.0, 12.0, 10.5], [1.0, 2.0, 1.5, 2.5], seed=1)
+    assert compare_intervals(far, 4, 4) is Verdict.A_HIGHER
+    near = bootstrap_diff([1.0, 5.0, 3.0, 2.0], [2.0, 4.0, 3.5, 1.0], seed=1)
+    assert compare_intervals(near, 4, 4) is Verdict.INDISTINGUISHABLE
+    assert compare_intervals(far, 1, 4) is Verdict.TOO_FEW
+    lower = bootstrap_diff([1.0, 2.0, 1.5], [10.0, 11.0, 12.0], seed=3)
+    assert compare_intervals(lower, 3, 3) is Verdict.B_HIGHER
+
+
+def test_pass_hat_k() -> None:
+    assert pass_hat_k(3, 4, 1) == 0.75
+    assert pass_hat_k(3, 4, 2) == 0.5  # C(3,2)/C(4,2)
+    assert pass_hat_k(3, 4, 4) == 0.0
+    assert pass_hat_k(4, 4, 4) == 1.0
+    assert pass_hat_k(1, 2, 3) is None
+
+
+def test_large_samples_reduce_resamples_but_stay_sound() -> None:
+    values = [float(i % 17) for i in range(5000)]
+    interval = bootstrap_mean(values, seed=0)
+    assert interval.low < interval.estimate < interval.high
+    assert interval.high - interval.low == pytest.approx(2 * 1.96 * 4.9 / math.sqrt(5000), rel=0.3)
