@@ -1,0 +1,236 @@
+"""``ralph construct``: the loop. Guards before every stage, one task per iteration, one commit per iteration,
+state saved at every stage start and end, the end record written in ``finally`` (and on a signal)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ralph.errors import ExitReason, RalphError, UsageError
+from ralph.gitops import commit_all, current_branch, guard_branch, head_sha, is_dirty, push
+from ralph.ledger import LedgerWriter, RunRecord, TaskTotals, new_run_id
+from ralph.loop.attempt import build_step, decompose_step, end_attempt
+from ralph.loop.board import read_board
+from ralph.loop.commits import IterationLog, commit_message
+from ralph.loop.guards import Limits, Totals, fingerprint
+from ralph.loop.live import ActivitySink, activity_path
+from ralph.loop.records import end_record, start_record, task_totals
+from ralph.loop.resume import resume_stage
+from ralph.loop.review import investigate_step, verify_step
+from ralph.loop.run import Run
+from ralph.loop.session import build_backends, find_rules, open_store, resolve_spec, root_of
+from ralph.loop.signals import SignalGuard, StopRequested
+from ralph.loop.stages import CONSTRUCT_STAGES, Event, ends_iteration, final_reason, next_stage
+from ralph.loop.state import LoopState, load_state
+from ralph.settings import Settings
+from ralph.stage import Stage
+from ralph.tix import TicketStore
+
+__all__ = ["ConstructOptions", "RunSummary", "construct"]
+
+Echo = Callable[[str], None]
+_STEPS: dict[Stage, Callable[[Run], Event]] = {
+    Stage.BUILD: build_step,
+    Stage.VERIFY: verify_step,
+    Stage.INVESTIGATE: investigate_step,
+    Stage.DECOMPOSE: decompose_step,
+}
+_MAX_IDLE_STEPS = 8
+
+
+@dataclass(frozen=True)
+class ConstructOptions:
+    allow_dirty: bool = False
+    allow_branch: bool = False
+    echo: Echo | None = None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    exit_reason: ExitReason
+    iterations: int
+    tasks: TaskTotals
+    cost: float
+    simulated: bool
+    detail: str = ""
+
+
+def construct(
+    repo: Path, settings: Settings, spec: str | None = None, *, options: ConstructOptions | None = None
+) -> RunSummary:
+    """Run the loop on ``repo`` until a guard, COMPLETE or a signal stops it."""
+    opts = options or ConstructOptions()
+    root = root_of(repo)
+    store = open_store(root)
+    state = load_state(root)
+    spec_file = resolve_spec(root, settings, spec, state.spec)
+    branch = guard_branch(root, opts.allow_branch)
+    if state.spec not in (None, spec_file.name) and state.attempt is None:
+        state = LoopState(spec=spec_file.name, iteration=0)
+    if not opts.allow_dirty and state.attempt is None and is_dirty(root):
+        raise UsageError(
+            f"the working tree of {root} has uncommitted changes (commit them or use --allow-dirty)"
+        )
+    run = _open_run(root, settings, store, state.with_(spec=spec_file.name), spec_file.name, spec_file.text)
+    return _execute(run, branch, opts.echo or (lambda _line: None))
+
+
+def _open_run(
+    root: Path, settings: Settings, store: TicketStore, state: LoopState, spec: str, spec_text: str
+) -> Run:
+    run_id = new_run_id()
+    backends, clock, simulated = build_backends(settings, (*CONSTRUCT_STAGES, Stage.DEDUP), run_id)
+    now = clock.now()
+    rules, rules_file = find_rules(root)
+    log_dir = Path(settings.log_dir)
+    return Run(
+        repo=root,
+        settings=settings,
+        store=store,
+        clock=clock,
+        ledger=LedgerWriter(log_dir),
+        run_id=run_id,
+        spec=spec,
+        spec_text=spec_text,
+        backends=backends,
+        sink=ActivitySink(activity_path(log_dir, run_id)),
+        signals=SignalGuard(),
+        state=state,
+        totals=Totals(started_at=now, last_progress_at=now),
+        limits=Limits.from_settings(settings),
+        rules=rules,
+        rules_file=rules_file,
+        simulated=simulated,
+    )
+
+
+def _execute(run: Run, branch: str, echo: Echo) -> RunSummary:
+    started = run.now()
+    start = start_record(run, branch=branch, sha=head_sha(run.repo), started_at=started, extra={})
+    reason, detail = ExitReason.ERROR, ""
+    with run.signals:
+        try:
+            run.ledger.append_run(start)
+            run.save(
+                started_at=started,
+                limits=run.limits_dict(),
+                activity_log=str(run.sink.path),
+                simulated=run.simulated,
+            )
+            _header(run, branch, echo)
+            reason = _drive(run, resume_stage(run), echo)
+        except StopRequested as stop:
+            reason, detail = ExitReason.INTERRUPTED, f"stopped by {stop}"
+        except RalphError as err:
+            reason, detail = ExitReason.ERROR, str(err)
+            raise
+        finally:
+            _close(run, start, reason, started)
+    echo(f"exit: {reason.value}{' (' + detail + ')' if detail else ''}")
+    return RunSummary(
+        run_id=run.run_id,
+        exit_reason=reason,
+        iterations=run.totals.iterations,
+        tasks=task_totals(run.store, run.spec),
+        cost=round(run.tally.cost, 6),
+        simulated=run.simulated,
+        detail=detail,
+    )
+
+
+def _header(run: Run, branch: str, echo: Echo) -> None:
+    s = run.settings
+    label = " [simulated]" if run.simulated else ""
+    echo(f"ralph construct{label}: run {run.run_id}, spec {run.spec}, branch {branch}, profile {s.profile}")
+    routes = ", ".join(
+        f"{st.key}={run.route(st).backend}:{run.route(st).model or '-'}" for st in CONSTRUCT_STAGES
+    )
+    echo(f"routes: {routes}")
+    echo(
+        f"limits: iterations={s.max_iterations} wall={s.max_wall_time_s}s cost={s.max_cost} "
+        f"tokens={s.max_tokens} api_calls={s.max_api_calls} failures={s.max_failures} "
+        f"stage_timeout={s.stage_timeout_ms / 1000:.0f}s"
+    )
+
+
+def _drive(run: Run, stage: Stage, echo: Echo) -> ExitReason:
+    """The state machine: guard, run one stage, route, commit at the end of each iteration."""
+    idle, last = 0, Event.NOTHING
+    while True:
+        board = read_board(run.store, run.spec)
+        if stage is Stage.COMPLETE:
+            _end_iteration(run)
+            return final_reason(board.board)
+        if last is not Event.INFRA:
+            printed = fingerprint(stage, (), board.states(), _attempt_key(run))
+            run.totals = replace(run.totals, loop_repeats=run.loops.observe(printed))
+        reason = run.guard(iteration_start=run.log is None)
+        if reason is not None:
+            _end_iteration(run)
+            return reason
+        if run.log is None:
+            run.iteration += 1
+            run.log = IterationLog(number=run.state.iteration + 1, spec=run.spec)
+            echo(f"iteration {run.log.number} ({stage.value})")
+        last = _STEPS[stage](run)
+        following = next_stage(stage, last, read_board(run.store, run.spec).board)
+        idle = idle + 1 if last is Event.NOTHING else 0
+        if idle > _MAX_IDLE_STEPS:
+            return ExitReason.NO_WORK
+        if ends_iteration(stage, following):
+            _end_iteration(run)
+        run.save(stage=following, running=False)
+        stage = following
+
+
+def _attempt_key(run: Run) -> str:
+    attempt = run.state.attempt
+    return str(attempt.snapshot.get("commit", "")) if attempt is not None else ""
+
+
+def _end_iteration(run: Run) -> None:
+    """Count and commit the iteration (state file and .tix included); an empty one is dropped."""
+    log, run.log = run.log, None
+    if log is None or not log.stages:
+        if log is not None:
+            run.iteration -= 1
+        return
+    if run.state.attempt is not None:
+        end_attempt(run, revert=False)
+    run.totals = replace(run.totals, iterations=run.totals.iterations + 1)
+    run.save(iteration=run.state.iteration + 1, running=False)
+    if not run.settings.commit:
+        return
+    with run.critical():
+        sha = commit_all(run.repo, commit_message(run.settings.commit_prefix, log))
+    if sha:
+        run.totals = replace(run.totals, last_progress_at=run.now())
+        if run.settings.push:
+            _push(run)
+
+
+def _push(run: Run) -> None:
+    try:
+        result = push(run.repo, current_branch(run.repo))
+        run.sink.note(f"push: {result}")
+    except RalphError as err:
+        run.sink.note(f"push failed: {err}")
+
+
+def _close(run: Run, start: RunRecord, reason: ExitReason, started: float) -> None:
+    """Final state and end record (also after a signal or an error); backends closed."""
+    with run.critical():
+        try:
+            run.save(stage=run.state.stage)
+        finally:
+            ended = run.now()
+            sha = head_sha(run.repo)
+            record = end_record(
+                start, run, sha_end=sha, reason=reason.value, ended_at=ended, started_at=started
+            )
+            run.ledger.append_run(record)
+            for backend in run.backends.values():
+                backend.close()
+            run.sink.close()

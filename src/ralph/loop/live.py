@@ -1,0 +1,83 @@
+"""What ``ralph watch`` reads while a run goes on: agent activity lines in ``<log_dir>/activity/<run_id>.log``
+(from the backend's event stream) and the context occupancy of the running stage."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TextIO
+
+from ralph.agents.base import AgentEvent, EventKind
+
+__all__ = ["ActivitySink", "activity_path"]
+
+_LINE_CHARS = 400
+
+
+def activity_path(log_dir: Path, run_id: str) -> Path:
+    return log_dir / "activity" / f"{run_id}.log"
+
+
+class ActivitySink:
+    """An EventSink: one readable line per event of interest, appended and flushed as it happens."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fh: TextIO | None = path.open("a", encoding="utf-8", buffering=1)
+        self.context_used = 0
+        self.context_size = 0
+        self.prefix = ""
+        self._text = ""
+
+    def note(self, text: str) -> None:
+        """A line from the loop itself (stage start and end, reverts, waits)."""
+        self._write(f"== {text}")
+
+    def emit(self, event: AgentEvent) -> None:
+        if event.context_used is not None:
+            self.context_used = event.context_used
+            self.context_size = event.context_size or self.context_size
+        if event.kind is EventKind.TEXT:
+            self._text += event.text
+            if "\n" in self._text or len(self._text) > _LINE_CHARS:
+                self._flush_text()
+            return
+        self._flush_text()
+        line = _describe(event)
+        if line:
+            self._write(line)
+
+    def _flush_text(self) -> None:
+        for part in self._text.splitlines():
+            if part.strip():
+                self._write(f"say {part}")
+        self._text = ""
+
+    def _write(self, line: str) -> None:
+        if self._fh is None:
+            return
+        stamp = time.strftime("%H:%M:%S")
+        self._fh.write(f"{stamp} {self.prefix}{line[:_LINE_CHARS]}\n")
+
+    def close(self) -> None:
+        self._flush_text()
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+def _describe(event: AgentEvent) -> str:
+    kind = event.kind
+    if kind is EventKind.TOOL_CALL:
+        return f"tool {event.tool} {event.tool_input[:200]}"
+    if kind is EventKind.STEP and event.call is not None:
+        call = event.call
+        return f"step {call.model} in={call.usage.input} cached={call.usage.cached} out={call.usage.output}"
+    if kind is EventKind.RATE_LIMIT:
+        return f"rate limit {event.text} reset={event.reset_s}"
+    if kind is EventKind.ERROR:
+        return f"error {event.text}"
+    if kind is EventKind.SESSION:
+        return f"session {event.text}"
+    return ""

@@ -1,0 +1,104 @@
+"""Opening a run: check the input (one clear error, nothing changed), build the backends and the clock,
+write the start record. Shared by ``construct`` and ``plan_spec``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ralph.agents.base import AgentBackend, BackendOptions
+from ralph.agents.registry import get_backend
+from ralph.clock import Clock, SystemClock, VirtualClock
+from ralph.errors import StoreError, UsageError
+from ralph.gitops import repo_root
+from ralph.settings import Settings
+from ralph.stage import Stage
+from ralph.tix import TicketStore
+
+__all__ = ["SpecFile", "build_backends", "find_rules", "open_store", "resolve_spec", "root_of", "uses_sim"]
+
+_RULE_FILES = ("AGENTS.md", "CLAUDE.md")
+
+
+@dataclass(frozen=True)
+class SpecFile:
+    name: str
+    """The spec's file name (``x.md``), as tickets and the state file record it."""
+    path: Path
+    text: str
+
+
+def root_of(repo: Path) -> Path:
+    """The git top level of ``repo``; UsageError when it is not a git working tree."""
+    if not repo.exists():
+        raise UsageError(f"{repo} does not exist")
+    return repo_root(repo)
+
+
+def open_store(root: Path) -> TicketStore:
+    """The repo's ticket store; UsageError (exit 2) when there is none yet."""
+    if not (root / ".tix").is_dir():
+        raise UsageError(f"no ticket store in {root} (run `ralph init` first)")
+    try:
+        return TicketStore.open(root)
+    except StoreError as err:
+        raise UsageError(f"cannot open the ticket store in {root}: {err}") from err
+
+
+def resolve_spec(root: Path, settings: Settings, given: str | None, saved: str | None) -> SpecFile:
+    """The spec given (a path, or a name under ``<ralph_dir>/specs``), else the one saved in the state."""
+    wanted = given or saved
+    if not wanted:
+        raise UsageError("no spec: give --spec NAME or run `ralph plan SPEC` first")
+    specs = root / settings.ralph_dir / "specs"
+    candidates = [Path(wanted), root / wanted, specs / wanted, specs / f"{wanted}.md"]
+    for path in candidates:
+        if path.is_file():
+            return SpecFile(
+                name=path.name, path=path, text=path.read_text(encoding="utf-8", errors="replace")
+            )
+    raise UsageError(f"spec not found: {wanted} (looked in {specs})")
+
+
+def find_rules(root: Path) -> tuple[str, str]:
+    """Project rules for every prompt: the first of AGENTS.md, CLAUDE.md (text, file name)."""
+    for name in _RULE_FILES:
+        path = root / name
+        if path.is_file():
+            return path.read_text(encoding="utf-8", errors="replace")[:20_000], name
+    return "", ""
+
+
+def uses_sim(settings: Settings, stages: Iterable[Stage]) -> bool:
+    return any(settings.route(stage).backend == "sim" for stage in stages)
+
+
+def _options(settings: Settings, name: str, clock: Clock, spill: Path) -> BackendOptions:
+    programs = {
+        "opencode": (settings.opencode_bin,),
+        "claude": (settings.claude_bin,),
+        "acp": tuple(settings.acp_command),
+    }
+    extra = {"sim_models": settings.sim_models, "sim_seed": settings.sim_seed} if name == "sim" else {}
+    return BackendOptions(
+        clock=clock,
+        program=programs.get(name, ()),
+        permission_mode=settings.claude_permission_mode if name == "claude" else "",
+        output_cap_bytes=settings.output_cap_bytes,
+        spill_dir=spill,
+        extra=extra,
+    )
+
+
+def build_backends(
+    settings: Settings, stages: Iterable[Stage], run_id: str
+) -> tuple[dict[str, AgentBackend], Clock, bool]:
+    """One backend per distinct routed backend name; a sim anywhere makes the whole run use a VirtualClock."""
+    stages = tuple(stages)
+    simulated = uses_sim(settings, stages)
+    clock: Clock = VirtualClock() if simulated else SystemClock()
+    spill = Path(settings.log_dir) / "spill" / run_id
+    names = sorted({settings.route(stage).backend for stage in stages})
+    backends = {name: get_backend(name, _options(settings, name, clock, spill)) for name in names}
+    return backends, clock, simulated
