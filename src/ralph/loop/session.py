@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ralph.agents.base import AgentBackend, BackendOptions
-from ralph.agents.registry import get_backend
 from ralph.clock import Clock, SystemClock, VirtualClock
 from ralph.errors import StoreError, UsageError
 from ralph.gitops import repo_root
@@ -95,6 +94,8 @@ def build_backends(
     settings: Settings, stages: Iterable[Stage], run_id: str
 ) -> tuple[dict[str, AgentBackend], Clock, bool]:
     """One backend per distinct routed backend name; a sim anywhere makes the whole run use a VirtualClock."""
+    from ralph.agents.registry import get_backend
+
     stages = tuple(stages)
     simulated = uses_sim(settings, stages)
     clock: Clock = VirtualClock() if simulated else SystemClock()
