@@ -71,6 +71,8 @@ def check_layer(raw: Mapping[str, Any], *, source: str, where: str, strict: bool
     for key, value in raw.items():
         if key not in Settings.model_fields:
             raise ConfigError(f"{where}: unknown key '{key}'{_suggestion(key)}")
+        if strict and isinstance(value, str) and Settings.model_fields[key].annotation is Path:
+            value = Path(value)
         try:
             values[key] = _adapter(key).validate_python(value, strict=strict)
         except ValidationError as err:

@@ -153,7 +153,7 @@ def load_settings(
         tables[name] = {**tables.get(name, {}), **body}
     chosen = profile or environ.get("RALPH_PROFILE") or None
     layers = [
-        Layer("default", {"log_dir": _default_log_dir(environ)}),
+        _default_layer(environ),
         global_layer,
         _profile_layer(chosen, tables),
         _repo_layer(repo_path, repo_doc),
@@ -161,6 +161,12 @@ def load_settings(
         _flag_layer(overrides or {}),
     ]
     return _build(layers, tables, environ)
+
+
+def _default_layer(environ: Mapping[str, str]) -> Layer:
+    """Defaults that depend on the environment, and the table defaults other layers merge into."""
+    tables = {key: Settings.model_fields[key].get_default(call_default_factory=True) for key in MERGED_KEYS}
+    return Layer("default", {"log_dir": _default_log_dir(environ), **tables})
 
 
 def _env_layers(environ: Mapping[str, str]) -> list[Layer]:

@@ -26,6 +26,7 @@ def looks_like_secret_value(value: str) -> bool:
 
 
 def _secret_key(name: str) -> bool:
+    name = name.replace("-", "_")
     return is_secret_name(name) and not _TOKEN_COUNT.search(name)
 
 
