@@ -49,7 +49,8 @@ class Reconciled:
 
     @classmethod
     def of(cls, applied: Applied, **more: tuple[str, ...]) -> Reconciled:
-        return cls(added=applied.added, updated=applied.updated, remarks=applied.remarks, **more)
+        remarks = applied.remarks + more.pop("remarks", ())
+        return cls(added=applied.added, updated=applied.updated, remarks=remarks, **more)
 
 
 def _issue_texts(data: Mapping[str, Any]) -> list[str]:
@@ -117,7 +118,8 @@ def apply_investigate(
 
 
 def apply_decompose(store: TicketStore, parent: Ticket, subtasks: Sequence[Mapping[str, Any]]) -> Reconciled:
-    """Subtasks carry parent, depth + 1, the parent's spec and deps; then the parent is deleted."""
+    """Subtasks carry parent, depth + 1, the parent's spec and deps; tasks that needed the parent now need
+    the subtasks; then the parent is deleted."""
     current = store.get(parent.id)
     if current.status is TaskStatus.DELETED:
         return Reconciled(remarks=(f"{parent.id} was already decomposed",))
@@ -131,6 +133,10 @@ def apply_decompose(store: TicketStore, parent: Ticket, subtasks: Sequence[Mappi
         for n, s in enumerate(subtasks)
     ]
     applied = upsert_tasks(store, parent.spec, items, stamp=stamp)
+    children = [*applied.added, *applied.updated, *applied.skipped]
+    for dependent in store.dependents(parent.id):
+        deps = [d for d in dependent.deps if d != parent.id] + [c for c in children if c not in dependent.deps]
+        store.update(dependent.id, {"deps": deps})
     store.delete(parent.id)
     return Reconciled.of(applied, deleted=(parent.id,))
 
