@@ -105,6 +105,16 @@ def m002_search(db: sqlite3.Connection) -> None:
     db.execute("CREATE VIRTUAL TABLE tickets_fts_vocab USING fts5vocab(tickets_fts, 'col')")
 
 
+def m003_meta_numeric(db: sqlite3.Connection) -> None:
+    """``value_num`` with NUMERIC affinity, so integral numbers come back as ints (tokens: 100, not 100.0)."""
+    db.execute("DROP TABLE ticket_meta")
+    db.execute(
+        "CREATE TABLE ticket_meta (ticket_id TEXT NOT NULL, key TEXT NOT NULL, value_text TEXT,"
+        " value_num NUMERIC, PRIMARY KEY (ticket_id, key))"
+    )
+    db.execute("CREATE INDEX ticket_meta_key ON ticket_meta(key)")
+
+
 def _column_type(column: str) -> str:
     if column == "id":
         return "TEXT PRIMARY KEY"
@@ -120,6 +130,7 @@ def _column_type(column: str) -> str:
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial", m001_initial),
     ("002_search", m002_search),
+    ("003_meta_numeric", m003_meta_numeric),
 ]
 
 

@@ -100,6 +100,10 @@ class TicketStore:
             generation, _ = self.cache.refresh(self.journal)
         return generation
 
+    def refresh(self) -> None:
+        """Bring the cache up to date with plan.jsonl now (reads do this on their own)."""
+        self._fresh()
+
     def _all(self) -> dict[str, Ticket]:
         """Every ticket in the default order, memoised until the cache generation changes."""
         generation = self._fresh()
