@@ -29,7 +29,7 @@ from ralph.loop.stages import Outcome
 from ralph.loop.state import load_state
 from ralph.settings import Settings
 from ralph.stage import Stage
-from ralph.tix import TaskStatus
+from ralph.tix import TaskStatus, TicketStore
 
 __all__ = ["DEDUP_MIN_TASKS", "PlanSummary", "plan_spec"]
 
@@ -56,10 +56,11 @@ class PlanSummary:
 
 
 def plan_spec(repo: Path, settings: Settings, spec: str) -> PlanSummary:
-    """Plan ``spec`` (a path or a name under ``ralph/specs``) into the repo's ticket store."""
+    """Plan ``spec`` (a path or a name under ``ralph/specs``) into the ticket store (created if new)."""
     root = root_of(repo)
-    store = open_store(root)
     spec_file = resolve_spec(root, settings, spec, None)
+    new_store = not (root / ".tix").is_dir()
+    store = TicketStore.init(root) if new_store else open_store(root)
     run_id = new_run_id()
     backends, clock, simulated = build_backends(settings, (Stage.PLAN, Stage.DEDUP), run_id)
     now = clock.now()
@@ -83,10 +84,10 @@ def plan_spec(repo: Path, settings: Settings, spec: str) -> PlanSummary:
         rules_file=rules_file,
         simulated=simulated,
     )
-    return _execute(run)
+    return _execute(run, [".tix", ".gitignore"] if new_store else [".tix"])
 
 
-def _execute(run: Run) -> PlanSummary:
+def _execute(run: Run, paths: list[str]) -> PlanSummary:
     started = run.now()
     start = start_record(
         run, branch=_branch(run), sha=head_sha(run.repo), started_at=started, extra={"stage": "PLAN"}
@@ -102,7 +103,7 @@ def _execute(run: Run) -> PlanSummary:
                 if (result.added or result.updated or result.deleted)
                 else ExitReason.ERROR
             )
-            _finish(run, call, result)
+            _finish(run, result, paths)
         except StopRequested:
             reason = ExitReason.INTERRUPTED
         finally:
@@ -195,8 +196,8 @@ def _dedup(run: Run) -> Reconciled:
     return result
 
 
-def _finish(run: Run, call: StageCall, result: Reconciled) -> None:
-    """Point the state at this spec and commit ``.tix`` (on a branch Ralph may work on)."""
+def _finish(run: Run, result: Reconciled, paths: list[str]) -> None:
+    """Point the state at this spec and commit ``paths`` (on a branch Ralph may work on)."""
     if not (result.added or result.updated or result.deleted):
         return
     state = run.state
@@ -216,4 +217,4 @@ def _finish(run: Run, call: StageCall, result: Reconciled) -> None:
         return
     counts = f"{len(result.added)} added, {len(result.updated)} updated, {len(result.deleted)} dropped"
     message = f"{run.settings.commit_prefix} plan {run.spec} ({counts})"
-    commit_paths(run.repo, [".tix"], message)
+    commit_paths(run.repo, paths, message)

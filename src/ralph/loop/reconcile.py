@@ -135,7 +135,9 @@ def apply_decompose(store: TicketStore, parent: Ticket, subtasks: Sequence[Mappi
     applied = upsert_tasks(store, parent.spec, items, stamp=stamp)
     children = [*applied.added, *applied.updated, *applied.skipped]
     for dependent in store.dependents(parent.id):
-        deps = [d for d in dependent.deps if d != parent.id] + [c for c in children if c not in dependent.deps]
+        deps = [d for d in dependent.deps if d != parent.id] + [
+            c for c in children if c not in dependent.deps
+        ]
         store.update(dependent.id, {"deps": deps})
     store.delete(parent.id)
     return Reconciled.of(applied, deleted=(parent.id,))

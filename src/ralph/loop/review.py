@@ -80,7 +80,6 @@ def verify_step(run: Run) -> Event:
         "spec_text": run.spec_text,
         "tasks": [ticket_dict(t) for t in remaining],
         "checks": [c.as_prompt() for c in checks],
-        "attempt": max(t.retries + t.kill_count for t in remaining),
     }
     call = call_agent(
         run, Stage.VERIFY, prompt, payload, task_id=remaining[0].id if len(remaining) == 1 else None
@@ -202,7 +201,6 @@ def investigate_step(run: Run) -> Event:
         "spec_text": run.spec_text,
         "issues": [ticket_dict(issues[i]) for i in batch],
         "pending": [ticket_dict(t) for t in pending],
-        "attempt": 0,
     }
     check = task_list_check("tasks", False, run.repo)
     call = call_agent(run, Stage.INVESTIGATE, prompt, payload, check=check)
