@@ -218,7 +218,7 @@ class KillRow:
 
 @dataclass(frozen=True)
 class Timeline:
-    """Tasks completed over the cell's stage time (seconds), for the report."""
+    """Tasks completed over the cell's wall time in seconds (see ``fold``), for the report."""
 
     cell: str
     arm: str

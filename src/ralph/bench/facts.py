@@ -76,6 +76,8 @@ class IterationFacts:
     kill_reason: str | None = None
     accepted: int = 0
     model: str = ""
+    ts: float = 0.0
+    """When the stage started (run clock, epoch seconds); 0 in the earlier ralph's lines."""
 
 
 def _int(value: Any) -> int:
@@ -168,4 +170,5 @@ def iteration_facts(record: Mapping[str, Any]) -> IterationFacts:
         kill_reason=kill if isinstance(kill, str) and kill else None,
         accepted=_int(reconcile.get("accepted")) if isinstance(reconcile, Mapping) else 0,
         model=_text(record.get("model")),
+        ts=_float(record.get("ts")),
     )

@@ -1,7 +1,8 @@
 """Fold a stream of stage executions into per-run activity, in one pass and bounded memory.
 
 Lines of concurrent runs interleave in one ``iterations.jsonl``; the fold keeps one accumulator per run.
-Timelines (tasks accepted over the run's own stage time) are thinned to at most ``TIMELINE_POINTS``.
+Timelines (tasks accepted over the run's wall time since its first stage, or over summed stage time for the
+earlier ralph's lines, which carry no start times) are thinned to at most ``TIMELINE_POINTS``.
 """
 
 from __future__ import annotations
@@ -71,13 +72,14 @@ class _StageAcc:
 
 
 class _RunAcc:
-    __slots__ = ("accepted", "cloud", "elapsed", "kills", "local", "stages", "times", "totals")
+    __slots__ = ("accepted", "cloud", "elapsed", "kills", "local", "stages", "start", "times", "totals")
 
     def __init__(self) -> None:
         self.stages: dict[str, _StageAcc] = {}
         self.kills: dict[str, int] = {}
         self.cloud = self.local = self.accepted = 0
         self.elapsed = 0.0
+        self.start: float | None = None
         self.times = array("d")
         self.totals = array("q")
 
@@ -101,11 +103,20 @@ class _RunAcc:
             self.local += tokens
         else:
             self.cloud += tokens
-        self.elapsed += it.duration_s
+        self._advance(it)
         if it.accepted:
             self.accepted += it.accepted
             self.times.append(self.elapsed)
             self.totals.append(self.accepted)
+
+    def _advance(self, it: IterationFacts) -> None:
+        """Wall time since the first stage when stages carry start times, else summed stage time."""
+        if it.ts > 0:
+            if self.start is None:
+                self.start = it.ts
+            self.elapsed = max(self.elapsed, it.ts + it.duration_s - self.start)
+        else:
+            self.elapsed += it.duration_s
 
     def freeze(self, run_id: str) -> RunActivity:
         stages = {

@@ -1,0 +1,187 @@
+"""The report's figures, drawn with matplotlib's Agg renderer into PNG bytes (no pyplot, no global state).
+
+Five figures: completion vs remote API calls and vs cost (Pareto front marked), per-stage cost and time by
+profile, kills and exit reasons by profile, tasks completed over stage time per cell.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+from ralph.bench.analysis import Analysis, RunRow
+
+__all__ = ["Plot", "draw_plots", "pareto_front"]
+
+_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
+_MAX_LEGEND = 12
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One rendered figure: ``cells`` are the cells it shows (for the links under it)."""
+
+    key: str
+    title: str
+    png: bytes
+    caption: str
+    cells: tuple[str, ...]
+
+
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of points not dominated when lower x and higher y are better, sorted by x."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    front: list[int] = []
+    best_y = float("-inf")
+    for i in order:
+        if points[i][1] > best_y:
+            front.append(i)
+            best_y = points[i][1]
+    return front
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=96)
+    return buffer.getvalue()
+
+
+def _arm_colors(arms: Sequence[str]) -> dict[str, str]:
+    return {arm: _COLORS[i % len(_COLORS)] for i, arm in enumerate(arms)}
+
+
+def _legend(ax: Axes, count: int) -> None:
+    if 0 < count <= _MAX_LEGEND:
+        ax.legend(fontsize=8, loc="best")
+
+
+def _tradeoff(a: Analysis, key: str, xlabel: str, x_of: Callable[[RunRow], float]) -> Plot:
+    fig = Figure(figsize=(7.5, 4.5), layout="constrained")
+    ax = fig.subplots()
+    colors = _arm_colors([arm.name for arm in a.arms])
+    points = [(x_of(r), 100 * r.completion_rate) for r in a.runs]
+    for arm in a.arms:
+        mine = [p for p, r in zip(points, a.runs, strict=True) if r.arm == arm.name]
+        if mine:
+            ax.scatter(
+                [p[0] for p in mine], [p[1] for p in mine], s=28, color=colors[arm.name], label=arm.name
+            )
+    front = pareto_front(points)
+    if front:
+        ax.step(
+            [points[i][0] for i in front], [points[i][1] for i in front], where="post", color="black", lw=1
+        )
+        ax.scatter([points[i][0] for i in front], [points[i][1] for i in front], s=90, facecolors="none",
+                   edgecolors="black", label="Pareto front")  # fmt: skip
+    ax.set(xlabel=xlabel, ylabel="completion rate (%)", ylim=(-5, 105))
+    ax.grid(alpha=0.3)
+    _legend(ax, len(a.arms) + 1)
+    title = f"Completion vs {xlabel}"
+    caption = f"Each point is a cell; circled points are on the Pareto front ({len(front)} cells)."
+    return Plot(key, title, _png(fig), caption, tuple(r.cell for r in a.runs))
+
+
+def _grouped_bars(ax: Axes, a: Analysis, value: Callable[[str, str], float], ylabel: str) -> None:
+    stages = list(dict.fromkeys(s.summary.stage for s in a.stages))
+    arms = [arm.name for arm in a.arms if any(s.arm == arm.name for s in a.stages)]
+    colors = _arm_colors([arm.name for arm in a.arms])
+    width = 0.8 / max(len(arms), 1)
+    for j, arm in enumerate(arms):
+        xs = [i + j * width for i in range(len(stages))]
+        ax.bar(xs, [value(arm, st) for st in stages], width, color=colors[arm], label=arm)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(stages))], stages)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    _legend(ax, len(arms))
+
+
+def _stages(a: Analysis) -> Plot:
+    fig = Figure(figsize=(9, 4.2), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    table = {(s.arm, s.summary.stage): s.summary for s in a.stages}
+
+    def get(attr: str, scale: float = 1.0) -> Callable[[str, str], float]:
+        return lambda arm, st: getattr(table[(arm, st)], attr) / scale if (arm, st) in table else 0.0
+
+    _grouped_bars(left, a, get("cost"), "cost (USD)")
+    _grouped_bars(right, a, get("duration_s", 60.0), "stage time (min)")
+    left.set_title("cost by stage", fontsize=10)
+    right.set_title("time by stage", fontsize=10)
+    cells = tuple(r.cell for r in a.runs)
+    return Plot(
+        "stages", "Per-stage cost and time by profile", _png(fig), "Summed over each profile's cells.", cells
+    )
+
+
+def _stacked(ax: Axes, arms: Sequence[str], counts: Sequence[dict[str, int]], title: str) -> None:
+    reasons = sorted({reason for c in counts for reason in c})
+    bottoms = [0] * len(arms)
+    for i, reason in enumerate(reasons):
+        heights = [c.get(reason, 0) for c in counts]
+        ax.bar(arms, heights, bottom=bottoms, color=_COLORS[i % len(_COLORS)], label=reason)
+        bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+    ax.set_title(title, fontsize=10)
+    ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    if not reasons:
+        ax.text(0.5, 0.5, "none", ha="center", va="center", transform=ax.transAxes)
+    _legend(ax, len(reasons))
+
+
+def _kills(a: Analysis) -> Plot:
+    fig = Figure(figsize=(9, 4.2), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    arms = [k.arm for k in a.kills]
+    _stacked(left, arms, [dict(k.kill_reasons) for k in a.kills], "stage kills by reason")
+    _stacked(right, arms, [dict(k.exit_reasons) for k in a.kills], "runs by exit reason")
+    cells = tuple(r.cell for r in a.runs)
+    return Plot(
+        "kills", "Kills and exit reasons by profile", _png(fig), "Counts over each profile's cells.", cells
+    )
+
+
+def _steps(points: Sequence[tuple[float, int]]) -> list[tuple[float, float]]:
+    """A staircase in minutes: the count jumps when a task is accepted."""
+    out: list[tuple[float, float]] = []
+    for t, n in points:
+        if out:
+            out.append((t / 60.0, out[-1][1]))
+        out.append((t / 60.0, float(n)))
+    return out
+
+
+def _timeline(a: Analysis) -> Plot:
+    fig = Figure(figsize=(7.5, 4.5), layout="constrained")
+    ax = fig.subplots()
+    colors = _arm_colors([arm.name for arm in a.arms])
+    segments = [_steps(line.points) for line in a.timelines]
+    ax.add_collection(
+        LineCollection(segments, colors=[colors.get(t.arm, "#333") for t in a.timelines], lw=1.2)
+    )
+    ax.autoscale()
+    for arm in a.arms:
+        ax.plot([], [], color=colors[arm.name], label=arm.name)
+    ax.set(xlabel="wall time (min)", ylabel="tasks completed")
+    ax.grid(alpha=0.3)
+    _legend(ax, len(a.arms))
+    cells = tuple(t.cell for t in a.timelines)
+    caption = (
+        "One line per cell: tasks accepted over the run's wall time (summed stage time for earlier-ralph "
+        "ledgers); a resumed cell continues where it stopped."
+    )
+    return Plot("timeline", "Tasks completed over wall time", _png(fig), caption, cells)
+
+
+def draw_plots(a: Analysis) -> tuple[Plot, ...]:
+    """Every figure of the report, in order."""
+    return (
+        _tradeoff(a, "remote", "remote API calls", lambda r: float(r.api_remote)),
+        _tradeoff(a, "cost", "cost (USD)", lambda r: r.cost),
+        _stages(a),
+        _kills(a),
+        _timeline(a),
+    )
