@@ -16,6 +16,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("ralph.settings", "ralph.tix", "ralph.output", "ralph.agents.base", "ralph.ledger", "ralph.scenarios"),
     ("ralph.agents", "ralph.gitops", "ralph.sandbox"),
     ("ralph.loop",),
+    ("ralph.watch",),
     ("ralph.bench",),
     ("ralph.report",),
     ("ralph.cli",),
