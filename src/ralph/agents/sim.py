@@ -81,8 +81,9 @@ class SimBackend:
             self._scenarios = list_scenarios()
         tickets = list(_tickets(request.payload))
         specs = [request.payload.get("spec"), *(t.get("spec") for t in tickets)]
-        labels = [str(label) for t in tickets for label in t.get("labels") or ()]
-        return pick_scenario(self._scenarios, specs, find_keys(labels))
+        texts = [str(label) for t in tickets for label in t.get("labels") or ()]
+        texts += [value for t in tickets for value in t.values() if isinstance(value, str)]
+        return pick_scenario(self._scenarios, specs, find_keys(texts))
 
     def _session_id(self, request: StageRequest) -> str:
         text = f"{self._seed}|{request.model}|{request.stage.value}|{sorted(request.payload.items())!r}"

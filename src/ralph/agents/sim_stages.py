@@ -33,9 +33,11 @@ def _failed(job: SimJob, outcome: FailureMode | None, rng: random.Random) -> Ans
     return None
 
 
-def _start(job: SimJob, key: str, difficulty: int) -> tuple[random.Random, FailureMode | None]:
+def _start(
+    job: SimJob, key: str, difficulty: int, ticket: Mapping[str, Any] | None = None
+) -> tuple[random.Random, FailureMode | None]:
     job.key = key
-    rng = job.rng(key)
+    rng = job.rng(key, ticket=ticket)
     outcome = None if job.retry > 0 else job.outcome(rng, difficulty, _SOFT_MODES)
     return rng, outcome
 
@@ -104,7 +106,9 @@ def answer_decompose(job: SimJob) -> Answer:
     ticket: Mapping[str, Any] = job.payload.get("task") or {}
     key = ticket_key(ticket, job.scenario)
     task = resolve_task(job.scenario, key)
-    rng, outcome = _start(job, f"decompose:{key or ticket.get('name')}", task.difficulty if task else 3)
+    rng, outcome = _start(
+        job, f"decompose:{key or ticket.get('name')}", task.difficulty if task else 3, ticket
+    )
     if (failed := _failed(job, outcome, rng)) is not None:
         return failed
     job.model_calls(2 if job.retry == 0 else 1, rng)
