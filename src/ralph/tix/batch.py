@@ -3,15 +3,17 @@ over a mutation's view; the store supplies it)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from ralph.errors import StoreError
 from ralph.tix.records import Ticket, TicketType, is_ticket_id, new_id
 from ralph.tix.rules import build_ticket, check_refs
 
-__all__ = ["BatchView", "apply_ops", "build_batch"]
+__all__ = ["BatchView", "apply_ops", "build_batch", "read_batch_source"]
 
 _POSITION = re.compile(r"^[@#]?(\d+)$")
 
@@ -143,3 +145,21 @@ def _refuse_cycles(staged: Mapping[str, Ticket]) -> None:
     for ticket_id in staged:
         if ticket_id not in state:
             visit(ticket_id)
+
+
+def read_batch_source(source: str) -> list[Any]:
+    """``tix batch FILE|JSON``: a JSON array of tasks (each an add), or a file holding such an array or
+    JSONL ``{"op":"add"|"delete",...}`` lines."""
+    text = source
+    if not source.lstrip().startswith(("[", "{")):
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as err:
+            raise StoreError(f"cannot read batch file {source}: {err.strerror}") from err
+    try:
+        if text.lstrip().startswith("["):
+            items = json.loads(text)
+            return [{"op": "add", **item} if isinstance(item, dict) else item for item in items]
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError as err:
+        raise StoreError(f"malformed JSON: {err}") from err

@@ -7,12 +7,12 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from ralph.errors import StoreError
-from ralph.tix.records import Priority, TaskCounts, TaskStatus, Ticket, TicketType
+from ralph.tix.records import Priority, TaskCounts, TaskStatus, Ticket, TicketType, ValidationReport
 
 if TYPE_CHECKING:
     from ralph.tix.store import TicketStore
 
-__all__ = ["REPORTS", "report_text", "status_text", "tree_text"]
+__all__ = ["REPORTS", "report_text", "status_text", "tree_text", "validation_text"]
 
 _COST = "sum meta.cost | avg meta.cost"
 _TOKENS = "sum meta.tokens_in | sum meta.tokens_out"
@@ -146,4 +146,14 @@ def tree_text(store: TicketStore, root_id: str | None = None) -> str:
         lines.extend(_branches(root, children, "", {root.id}))
     if not lines:
         raise StoreError("nothing to show")
+    return "\n".join(lines) + "\n"
+
+
+def validation_text(result: ValidationReport) -> str:
+    """``Validation PASSED|FAILED``, then ``ERROR:`` and ``WARN:`` lines, or ``No issues found.``"""
+    lines = [f"Validation {'PASSED' if result.ok else 'FAILED'}"]
+    lines += [f"ERROR: {line}" for line in result.errors]
+    lines += [f"WARN: {line}" for line in result.warnings]
+    if not result.errors and not result.warnings:
+        lines.append("No issues found.")
     return "\n".join(lines) + "\n"

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ralph.tix.records import TaskCounts, TaskStatus, Ticket, TicketType, Tombstone
+from ralph.tix.records import Priority, TaskCounts, TaskStatus, Ticket, TicketType, Tombstone
 
 if TYPE_CHECKING:
     from ralph.tix.store import TicketStore
 
-__all__ = ["count_tasks", "full_view", "ticket_json", "tombstone_json"]
+__all__ = ["count_tasks", "full_view", "listing", "ticket_json", "tombstone_json"]
 
 
 def ticket_json(t: Ticket) -> dict[str, Any]:
@@ -97,3 +97,24 @@ def full_view(store: TicketStore) -> dict[str, Any]:
         },
         "meta": {"commit": store.git.head_commit()[:7], "branch": store.git.branch() or ""},
     }
+
+
+def listing(store: TicketStore, what: str, done: bool, filters: Mapping[str, str | None]) -> Any:
+    """``tix query tasks|issues|notes|full``: pending (or done) tasks, open issues or notes as ticket JSON,
+    filtered by label, spec, author and priority; or the full state."""
+    if what == "full":
+        return full_view(store)
+    spec = filters.get("spec")
+    if what == "tasks":
+        tickets = store.tasks(TaskStatus.DONE if done else TaskStatus.PENDING, spec=spec)
+    else:
+        tickets = store.issues(spec=spec) if what == "issues" else store.notes()
+    level = Priority.parse(filters["priority"]) if filters.get("priority") else None
+    label, author = filters.get("label"), filters.get("author")
+    return [
+        ticket_json(t)
+        for t in tickets
+        if (label is None or label in t.labels)
+        and (author is None or t.author == author)
+        and (level is None or t.priority is level)
+    ]
