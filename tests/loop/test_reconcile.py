@@ -26,7 +26,9 @@ def _task(name: str, **more: object) -> dict[str, object]:
 def test_plan_upserts_by_name_and_resolves_deps(store: TicketStore) -> None:
     first = apply_plan(store, SPEC, [_task("alpha task"), _task("beta task", deps=["alpha task"])], [])
     assert len(first.added) == 2
-    again = apply_plan(store, SPEC, [_task("alpha task", notes="edit src/alpha.c, line 3"), _task("beta task")], [])
+    again = apply_plan(
+        store, SPEC, [_task("alpha task", notes="edit src/alpha.c, line 3"), _task("beta task")], []
+    )
     assert again.added == () and len(again.updated) == 1
     tasks = {t.name: t for t in store.tasks()}
     assert len(tasks) == 2

@@ -98,11 +98,7 @@ def _execute(run: Run, paths: list[str]) -> PlanSummary:
         try:
             run.ledger.append_run(start)
             call, result = _plan(run)
-            reason = (
-                ExitReason.COMPLETE
-                if (result.added or result.updated or result.deleted)
-                else ExitReason.ERROR
-            )
+            reason = ExitReason.COMPLETE if call.exchange.parts else ExitReason.ERROR
             _finish(run, result, paths)
         except StopRequested:
             reason = ExitReason.INTERRUPTED
