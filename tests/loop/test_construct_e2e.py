@@ -1,4 +1,4 @@
-"""`ralph plan` + `ralph construct` through the CLI (subprocesses) on the bundled scenario with the sim backend."""
+"""`ralph plan` and `ralph construct` through the CLI (subprocesses) on the bundled scenario, sim backend."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from ralph.tix import TaskStatus, TicketStore
 from tests.loop.e2e import (
     SPEC,
     copy_repo,
@@ -23,6 +21,7 @@ from tests.loop.e2e import (
     write_global_config,
 )
 
+from ralph.tix import TaskStatus, TicketStore
 
 IDENTITY = (("NAME", "Test Author"), ("EMAIL", "author@example.invalid"))
 
