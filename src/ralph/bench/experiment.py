@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,6 +155,19 @@ class Experiment:
 
     def spec_of(self, arm: Arm) -> str:
         return arm.spec or self.spec
+
+    def select(self, names: Sequence[str], every: bool, replicate: int | None = None) -> tuple[Cell, ...]:
+        """Cells named by profile/variant or cell name (or all), optionally one replicate only."""
+        if not names and not every:
+            raise UsageError("name one or more profiles (or cells), or pass --all")
+        if replicate is not None and not 1 <= replicate <= self.replicates:
+            raise UsageError(f"--replicate {replicate}: the experiment has replicates 1..{self.replicates}")
+        cells = self.cells()
+        if not every:
+            by_name = {c.name: c for c in cells}
+            arms = {self.arm(n).name for n in names if n not in by_name}
+            cells = tuple(c for c in cells if c.name in names or c.arm.name in arms)
+        return tuple(c for c in cells if replicate is None or c.replicate == replicate)
 
 
 def env_for_overrides(overrides: Mapping[str, SettingValue]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from ralph.bench.facts import IterationFacts, RunFacts
 from ralph.bench.fold import fold_iterations
 from ralph.bench.ledger_files import iter_iteration_facts, read_run_facts
 
-__all__ = ["analyze_experiment", "arm_info", "gather_cells", "ledger_dirs"]
+__all__ = ["analyze_experiment", "arm_info", "cell_runs", "gather_cells", "ledger_dirs"]
 
 
 def arm_info(arm: Arm) -> ArmInfo:
@@ -140,3 +140,9 @@ def analyze_experiment(exp: Experiment, arm: str | None = None) -> Analysis:
     cells = gather_cells(exp, arm)
     labels = [g.label for g in exp.gates]
     return analyze(exp.name, [arm_info(a) for a in arms], cells, gate_labels=labels, seed=exp.seed)
+
+
+def cell_runs(exp: Experiment, cell: str) -> list[RunFacts]:
+    """The runs of one cell in the experiment's log dir, in start order."""
+    assigned = _assign(exp, list(exp.arms), _runs([exp.log_dir]))
+    return sorted(assigned.get(cell, []), key=lambda r: r.started_at)
