@@ -50,8 +50,10 @@ class LineTail:
             self._inode = st.st_ino
             self._partial = b""
             start = 0 if self._backlog is None else max(0, st.st_size - self._backlog)
-            handle.seek(start)
-            return start > 0
+            if start == 0:
+                return False
+            handle.seek(start - 1)
+            return bool(handle.read(1) != b"\n")
         handle.seek(self._offset)
         return False
 
