@@ -71,7 +71,7 @@ class Builder:
 
 
 def check_field(name: str) -> None:
-    if name not in ROW_COLUMNS and name != "label" and not name.startswith("meta."):
+    if name not in ROW_COLUMNS and name not in ("label", "deps") and not name.startswith("meta."):
         raise StoreError(f"unknown field: {name!r}")
 
 
@@ -93,8 +93,8 @@ def _bind(name: str, value: str) -> Any:
 def _filter(b: Builder, f: Filter) -> None:
     check_field(f.field)
     op = _FLIP[f.op] if f.negate else f.op
-    if f.field == "label":
-        _label_filter(b, op, f.value)
+    if f.field in ("label", "deps"):
+        _set_filter(b, f.field, op, f.value)
     elif f.field.startswith("meta."):
         _meta_filter(b, b.meta(f.field[5:]), op, f.value)
     else:
@@ -124,20 +124,22 @@ def _like(value: str) -> str:
     return value.replace("*", "%").replace("?", "_")
 
 
-def _label_filter(b: Builder, op: str, value: str) -> None:
+def _set_filter(b: Builder, name: str, op: str, value: str) -> None:
+    """``label``/``deps`` hold sets: = any of, != none of, ~ any like; an empty value tests presence."""
+    table, column = ("ticket_labels", "label") if name == "label" else ("ticket_deps", "dep_id")
     if op in ("=", "!=") and value == "":
-        exists = "EXISTS (SELECT 1 FROM ticket_labels WHERE ticket_id = t.id)"
+        exists = f"EXISTS (SELECT 1 FROM {table} WHERE ticket_id = t.id)"
         b.where.append(exists if op == "!=" else f"NOT {exists}")
         return
     if op not in ("=", "!=", "~", "!~"):
-        raise StoreError("label supports only =, != and ~")
+        raise StoreError(f"{name} supports only =, != and ~")
     values = value.split(",") if op in ("=", "!=") else [_like(value)]
     test = f"IN ({','.join('?' * len(values))})" if op in ("=", "!=") else "LIKE ?"
-    if b.label_join and op in ("=", "~"):
+    if name == "label" and b.label_join and op in ("=", "~"):
         b.where.append(f"tl.label {test}")
     else:
         neg = "NOT " if op in ("!=", "!~") else ""
-        b.where.append(f"{neg}EXISTS (SELECT 1 FROM ticket_labels WHERE ticket_id = t.id AND label {test})")
+        b.where.append(f"{neg}EXISTS (SELECT 1 FROM {table} WHERE ticket_id = t.id AND {column} {test})")
     b.where_params.extend(values)
 
 
