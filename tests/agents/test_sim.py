@@ -297,6 +297,16 @@ def test_follow_up_task_already_satisfied_changes_nothing(repo: Path) -> None:
     assert status(repo) == ""
 
 
+def test_follow_up_task_draws_fresh_choices(repo: Path) -> None:
+    sim = backend()
+    first, _ = run(sim, Stage.BUILD, repo, task=ticket("context-struct"), attempt=0)
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "."], check=True)
+    subprocess.run(["git", "-C", str(repo), "clean", "-qfd"], check=True)
+    follow_up = ticket("context-struct", name="Fix: context", created_from="i-00000001")
+    second, _ = run(sim, Stage.BUILD, repo, task=follow_up, attempt=0)
+    assert [c.latency_s for c in first.calls] != [c.latency_s for c in second.calls]
+
+
 def test_dedup_keeps_everything(repo: Path) -> None:
     pending = [{"id": "t-00000001"}, {"id": "t-00000002"}]
     result, _ = run(backend(), Stage.DEDUP, repo, pending=pending, attempt=0)

@@ -125,3 +125,11 @@ def test_partial_rename_touches_half_the_files(tmp_path: Path) -> None:
     op = SolutionOp(OpKind.RENAME, old="gc_mark", new="rt_gc_mark")
     assert apply_partial([op], tmp_path) == ("src/a.c", "src/b.c")
     assert files_with_symbol(tmp_path, "gc_mark", op.scope) == ["src/c.c", "src/d.c"]
+
+
+def test_every_task_meets_the_plan_quality_rules(tmp_path: Path) -> None:
+    from ralph.output import validate_task
+
+    for task in load_scenario("c-runtime-refactor").iter_tasks():
+        fields = {"name": task.name, "notes": task.notes, "accept": task.accept, "check": task.check}
+        assert validate_task(fields, True, repo=tmp_path) == [], task.key

@@ -2,7 +2,8 @@
 
 It really edits the working tree (known solutions, or the broken and partial changes agents leave), really
 runs checks, and spends only virtual time: latency advances ``options.clock``, nothing sleeps. Every choice is
-a pure function of (sim_seed, model, stage, task key, attempt, retry), so a resumed run repeats itself.
+a pure function of (sim_seed, model, stage, task key, attempt, retry) - a follow-up task from INVESTIGATE
+adds its name to the key - so a resumed run repeats itself.
 Everything it prints and returns is labelled simulated.
 
 Modules: sim_models (model table), sim_run (one stage's calls, clock, events, answer text), sim_tasks

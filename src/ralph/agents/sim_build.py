@@ -36,7 +36,8 @@ def answer_build(job: SimJob) -> Answer:
     key = ticket_key(ticket, job.scenario)
     task = resolve_task(job.scenario, key)
     job.key = key or str(ticket.get("name") or "")
-    rng = job.rng(job.key, ticket=ticket)
+    follow_up = f"~{ticket.get('name')}" if ticket.get("created_from") else ""
+    rng = job.rng(job.key + follow_up, ticket=ticket)
     outcome = job.outcome(rng, task.difficulty if task else 3, tuple(FailureMode))
     if job.retry > 0:
         return _repair(job, ticket, task, outcome)

@@ -156,7 +156,10 @@ def _convert(key: str, value: Any) -> Any:
     if key == "price":
         return Price(*(float(value.get(part, 0)) for part in ("input", "cached", "output")))
     if key == "failure_modes":
-        return tuple((FailureMode(mode), float(value.get(mode.value, 0.0))) for mode in FailureMode)
+        unknown = set(value) - {mode.value for mode in FailureMode}
+        if unknown:
+            raise ValueError(f"unknown failure mode {sorted(unknown)} (known: {', '.join(FailureMode)})")
+        return tuple((mode, float(value.get(mode.value, 0.0))) for mode in FailureMode)
     if key == "local":
         if not isinstance(value, bool):
             raise TypeError(f"expected a boolean, got {value!r}")
