@@ -15,6 +15,7 @@ from ralph.errors import RalphError, UsageError
 from ralph.gitops import bring_commit, commit_paths, create_worktree, resolve
 from ralph.gitops.command import git
 from ralph.proc import run_command
+from ralph.tix import TicketStore
 
 __all__ = ["PLAN_FILE", "PlanResult", "SetupResult", "plan_experiment", "setup_experiment"]
 
@@ -118,6 +119,17 @@ def _bring(cell: Cell, sha: str) -> str:
     return "cherry-pick" if bring_commit(cell.worktree, sha) else "already"
 
 
+def _adopt(cell: Cell, planned_on: str) -> int:
+    """Tasks are branch-scoped: re-home the copied plan's tasks to the cell's branch, in their own commit."""
+    adopt = getattr(TicketStore.open(cell.worktree), "adopt", None)
+    if adopt is None:
+        raise RalphError("this ticket store has no adopt(from_branch) yet (docs/internal-contracts.md, tix)")
+    ids = adopt(planned_on)
+    if ids:
+        commit_paths(cell.worktree, [".tix"], f"ralph: bench cell {cell.name} adopts the shared plan's tasks")
+    return len(ids)
+
+
 def plan_experiment(
     exp: Experiment, first_arm: str | None = None, echo: Callable[[str], None] = lambda _: None
 ) -> list[PlanResult]:
@@ -130,7 +142,11 @@ def plan_experiment(
     for spec, cells in _groups(exp, first_arm).items():
         echo(f"planning {spec} in {cells[0].name}")
         sha = _plan_commit(exp, cells[0], spec, plans.get(spec))
-        how = {cells[0].name: "planned"} | {cell.name: _bring(cell, sha) for cell in cells[1:]}
+        how = {cells[0].name: "planned"}
+        for cell in cells[1:]:
+            how[cell.name] = _bring(cell, sha)
+            adopted = _adopt(cell, cells[0].branch)
+            how[cell.name] += f", {adopted} tasks adopted" if adopted else ""
         plans[spec] = {"commit": sha, "cell": cells[0].name}
         results.append(PlanResult(spec, sha, cells[0].name, how))
     exp.results_dir.mkdir(parents=True, exist_ok=True)
