@@ -1,0 +1,85 @@
+"""Drive an agent CLI that prints one JSON event per line (opencode ``run``, Claude Code ``-p``).
+
+The child runs in its own process group; each line is decoded and handed to the backend's parser, whose
+events go through the ``StageRun``. On a kill reason, on the deadline (checked on idle ticks too) and at
+the end the whole group is killed, so no child of the agent outlives the stage.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from ralph.agents.base import AgentEvent, EventKind
+from ralph.agents.stagerun import StageRun
+from ralph.errors import AgentError
+from ralph.proc import LineProcess
+
+__all__ = ["LineParser", "run_lines"]
+
+_POLL_S = 0.2
+_KILL_GRACE_S = 2.0
+
+
+class LineParser(Protocol):
+    """Turns decoded wire events into normalised ones; stateful per stage."""
+
+    def feed(self, obj: Mapping[str, Any]) -> list[AgentEvent]: ...
+
+    def finish(self, returncode: int, stderr: str) -> list[AgentEvent]: ...
+
+
+def _decode(line: str) -> Mapping[str, Any] | None:
+    text = line.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _pump(run: StageRun, proc: LineProcess, parser: LineParser) -> None:
+    """Feed lines until EOF, a kill reason, or an idle tick after the agent itself has exited."""
+    for line in proc.lines(poll_s=_POLL_S):
+        if run.check_deadline() is not None:
+            return
+        if line is None:
+            if proc.poll() is not None:
+                return
+            continue
+        if not line.strip():
+            continue
+        run.raw(line)
+        obj = _decode(line)
+        events = (
+            parser.feed(obj)
+            if obj is not None
+            else [AgentEvent(EventKind.UNKNOWN, text=line.strip()[:500], raw_type="non-json")]
+        )
+        for event in events:
+            if run.emit(event) is not None:
+                return
+
+
+def run_lines(
+    run: StageRun, argv: Sequence[str], *, env: Mapping[str, str], stdin_text: str, parser: LineParser
+) -> int:
+    """Run ``argv`` in ``run.request.cwd`` until it exits or the watch stops it; return the exit code."""
+    try:
+        proc = LineProcess(
+            argv, cwd=run.request.cwd, env=env, stdin_text=stdin_text, max_line_bytes=64 * 1024 * 1024
+        )
+    except OSError as exc:
+        raise AgentError(f"cannot start {argv[0]!r}: {exc}") from exc
+    try:
+        _pump(run, proc, parser)
+    finally:
+        proc.kill(_KILL_GRACE_S)
+        code = proc.wait()
+    if run.watch.reason is None:
+        for event in parser.finish(code, proc.stderr_text()):
+            run.emit(event)
+    return code

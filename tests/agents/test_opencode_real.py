@@ -1,0 +1,132 @@
+"""The real opencode (pinned) driven through OpencodeBackend against the scripted model server, offline."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.agents.procs import TAG_NAME, Sampler, new_tag, tagged_pids
+from tests.fakes.agent_env import FAKE_MODEL, binary, jailed, opencode_config, opencode_env
+from tests.fakes.model_server import ScriptedModelServer, ToolCall, Turn
+
+from ralph.agents.base import AgentEvent, BackendOptions, EventKind, Price, StageRequest
+from ralph.agents.opencode import OpencodeBackend
+from ralph.errors import KillReason
+from ralph.stage import Stage
+
+pytestmark = pytest.mark.realcli
+
+DONE = '[RALPH_OUTPUT]\n{"verdict": "done", "summary": "wrote hello.txt"}\n[/RALPH_OUTPUT]'
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[AgentEvent] = []
+
+    def emit(self, event: AgentEvent) -> None:
+        self.events.append(event)
+
+    def kinds(self) -> list[EventKind]:
+        return [e.kind for e in self.events]
+
+
+def make_backend(
+    server: ScriptedModelServer, home: Path, tmp_path: Path, tag: str = "", **config: Any
+) -> OpencodeBackend:
+    options = BackendOptions(
+        program=jailed(server, str(binary("opencode"))),
+        env={**opencode_env(home, opencode_config(server, **config)), TAG_NAME: tag or new_tag()},
+        spill_dir=tmp_path / "spill",
+    )
+    return OpencodeBackend(options)
+
+
+def build_request(cwd: Path, prompt: str = "Create hello.txt containing hi.", **kw: Any) -> StageRequest:
+    fields: dict[str, Any] = {"timeout_s": 120.0, "model": f"fake/{FAKE_MODEL}"}
+    fields.update(kw)
+    return StageRequest(stage=Stage.BUILD, prompt=prompt, cwd=cwd, **fields)
+
+
+def test_build_stage_edits_a_file_and_reports_calls(
+    server: ScriptedModelServer, agent_home: Path, worktree: Path, tmp_path: Path
+) -> None:
+    server.script(
+        Turn(
+            tool_calls=(ToolCall("write", {"filePath": str(worktree / "hello.txt"), "content": "hi\n"}),),
+            input_tokens=1000,
+            output_tokens=50,
+        ),
+        Turn(text=DONE, input_tokens=1200, output_tokens=40, cached_tokens=300),
+    )
+    sink = Recorder()
+    result = make_backend(server, agent_home, tmp_path).run(build_request(worktree), sink)
+    assert result.ok, result.detail
+    assert (worktree / "hello.txt").read_text() == "hi\n"
+    assert "[RALPH_OUTPUT]" in result.text and '"verdict": "done"' in result.text
+    assert result.session_id and result.session_id.startswith("ses_")
+    assert len(result.calls) == 2 == len(server.main_requests)
+    assert [r.title for r in server.requests] == [False, False], "--title must suppress the title request"
+    assert result.usage.input == 1000 + 1200 and result.usage.cached == 300
+    assert result.usage.output == 90
+    assert result.cost == pytest.approx((2200 * 3 + 90 * 15) / 1e6, rel=0.05)
+    tool_calls = [e for e in sink.events if e.kind is EventKind.TOOL_CALL]
+    assert tool_calls and tool_calls[0].tool == "write"
+    assert "SECRET" not in " ".join(server.requests[0].headers)
+
+
+def test_configured_price_and_local_flag_override_reported_cost(
+    server: ScriptedModelServer, agent_home: Path, worktree: Path, tmp_path: Path
+) -> None:
+    server.script(Turn(text=DONE, input_tokens=1_000_000, output_tokens=0))
+    backend = make_backend(server, agent_home, tmp_path)
+    priced = backend.run(build_request(worktree, price=Price(input=1.0)), Recorder())
+    assert priced.cost == pytest.approx(1.0)
+    server.script(Turn(text=DONE, input_tokens=1_000_000, output_tokens=0))
+    local = backend.run(build_request(worktree, is_local=True), Recorder())
+    assert local.cost == 0.0 and local.calls[0].is_local and local.usage.input == 1_000_000
+
+
+def test_prompt_goes_through_stdin_not_argv(
+    server: ScriptedModelServer, agent_home: Path, worktree: Path, tmp_path: Path
+) -> None:
+    big = "x" * 200_000 + " END-MARKER"
+    server.script(Turn(text=DONE))
+    backend = make_backend(server, agent_home, tmp_path)
+    assert all(len(arg) < 1000 for arg in backend.argv(build_request(worktree, prompt=big)))
+    result = backend.run(build_request(worktree, prompt=big), Recorder())
+    assert result.ok, result.detail
+    assert "END-MARKER" in server.main_requests[0].text()
+
+
+def test_validation_retry_continues_the_same_session(
+    server: ScriptedModelServer, agent_home: Path, worktree: Path, tmp_path: Path
+) -> None:
+    server.script(Turn(text="I am done (no block)."), Turn(text=DONE))
+    backend = make_backend(server, agent_home, tmp_path)
+    first = backend.run(build_request(worktree, prompt="Do the FIRST-TASK."), Recorder())
+    assert first.ok and first.session_id
+    retry = build_request(
+        worktree, prompt="Your output had no block; REPAIR-NOW.", session_id=first.session_id
+    )
+    second = backend.run(retry, Recorder())
+    assert second.session_id == first.session_id
+    history = server.main_requests[-1].text()
+    assert "FIRST-TASK" in history and "I am done (no block)." in history and "REPAIR-NOW" in history
+
+
+def test_timeout_kills_the_agent_and_its_process_group(
+    server: ScriptedModelServer, agent_home: Path, worktree: Path, tmp_path: Path
+) -> None:
+    server.script(Turn(hang=True))
+    tag = new_tag()
+    backend = make_backend(server, agent_home, tmp_path, tag=tag)
+    started = time.monotonic()
+    with Sampler(tag, lambda: bool(server.main_requests)) as sampler:
+        result = backend.run(build_request(worktree, timeout_s=30.0), Recorder())
+    elapsed = time.monotonic() - started
+    assert result.failure is KillReason.TIMEOUT, result.detail
+    assert elapsed < 30.0 + 5.0
+    assert sampler.seen, "the sampler never saw the agent running"
+    assert not tagged_pids(tag), "agent processes survived the stage"
