@@ -55,13 +55,13 @@ def build_batch(tx: BatchView, items: Sequence[Mapping[str, Any]], *, author: st
                 )
             )
         except StoreError as err:
-            raise StoreError(f"item {index}: {err}") from err
+            raise _at(index, len(items), err) from err
     staged = {t.id: t for t in tickets}
     for index, ticket in enumerate(tickets):
         try:
             check_refs(ticket, lambda i: staged.get(i) or tx.find(i))
         except StoreError as err:
-            raise StoreError(f"item {index}: {err}") from err
+            raise _at(index, len(items), err) from err
     _refuse_cycles(staged)
     for ticket in tickets:
         tx.put(ticket, None)
@@ -91,6 +91,11 @@ def apply_ops(
     for ticket_id in deletes:
         delete(tx.get(ticket_id))
     return {"success": len(adds) + len(deletes), "errors": 0, "ids": ids, "deleted": deletes}
+
+
+def _at(index: int, count: int, err: StoreError) -> StoreError:
+    """Name the batch item in the message (a single add needs no position)."""
+    return StoreError(f"item {index}: {err}") if count > 1 else err
 
 
 class _Taken:
