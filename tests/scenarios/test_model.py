@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ralph.output import validate_task
 from ralph.scenarios import (
     OpKind,
     ScenarioError,
@@ -128,8 +129,6 @@ def test_partial_rename_touches_half_the_files(tmp_path: Path) -> None:
 
 
 def test_every_task_meets_the_plan_quality_rules(tmp_path: Path) -> None:
-    from ralph.output import validate_task
-
     for task in load_scenario("c-runtime-refactor").iter_tasks():
         fields = {"name": task.name, "notes": task.notes, "accept": task.accept, "check": task.check}
         assert validate_task(fields, True, repo=tmp_path) == [], task.key

@@ -24,6 +24,7 @@ from ralph.agents.sim_models import FailureMode, SimModel
 from ralph.clock import Clock
 from ralph.errors import FailureKind
 from ralph.scenarios import Scenario
+from ralph.stage import Stage
 
 __all__ = ["Answer", "SimJob", "output_text", "sim_rng"]
 
@@ -110,7 +111,7 @@ class SimJob:
     ) -> FailureMode | None:
         """None for success, else a failure mode allowed here, drawn by the model's weights."""
         fail_p = 1.0 - self.model.success_p(difficulty)
-        if self.request.stage.value != "BUILD":
+        if self.request.stage is not Stage.BUILD:
             fail_p *= _NON_BUILD_FAILURE_SHARE
         allowed = [(mode, w) for mode, w in self.model.failure_modes if mode in modes and w > 0]
         if rng.random() >= fail_p or not allowed:
