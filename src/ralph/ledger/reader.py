@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -30,7 +31,8 @@ __all__ = [
     "read_runs",
 ]
 
-_RUN_ID: Final = re.compile(rb'"run_id"\s*:\s*"([^"\\]*)"')
+_RUN_ID: Final = re.compile(r'"run_id"\s*:\s*"([^"\\]*)"')
+_START: Final = re.compile(r'"record"\s*:\s*"start"')
 _MAX_WARNINGS: Final = 20
 _R = TypeVar("_R", RunRecord, IterationRecord, CallRecord)
 
@@ -61,6 +63,53 @@ def _warn(warnings: list[str] | None, message: str) -> None:
     warnings.append(message if len(warnings) < _MAX_WARNINGS else "... more unreadable lines")
 
 
+def _lines(path: Path, wanted: set[str] | None) -> Iterator[tuple[int, str]]:
+    """Numbered text lines; lines whose ``run_id`` is visibly not wanted are dropped before parsing."""
+    with path.open(encoding="utf-8", errors="replace", newline="\n") as handle:
+        for number, text in enumerate(handle, 1):
+            if wanted is not None:
+                match = _RUN_ID.search(text)
+                if match is not None and match.group(1) not in wanted:
+                    continue
+            yield number, text
+
+
+def _decode(kind: LedgerFile, where: Callable[[], str], text: str, warnings: list[str] | None) -> Any:
+    """One line as an upgraded dict, or None (reported) when it cannot be read."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        if text.strip():
+            _warn(warnings, f"{where()}: not valid JSON; skipped")
+        return None
+    if type(data) is dict and data.get("schema") == SCHEMA_VERSION:
+        return data
+    if not isinstance(data, dict):
+        _warn(warnings, f"{where()}: not a JSON object; skipped")
+        return None
+    try:
+        return upgrade_line(kind, data)
+    except ValueError as err:
+        _warn(warnings, f"{where()}: {err}; skipped")
+        return None
+
+
+def _open_lines(
+    log_dir: Path, kind: LedgerFile, wanted: set[str] | None, warnings: list[str] | None
+) -> Iterator[tuple[Callable[[], str], str]]:
+    """Lines of one ledger file with a lazy ``path:line`` label for warnings."""
+    path = Path(log_dir) / kind.filename
+    if not path.is_file():
+        return
+    _repair_before_read(path, warnings)
+    for number, text in _lines(path, wanted):
+        yield partial(_label, path, number), text
+
+
+def _label(path: Path, number: int) -> str:
+    return f"{path}:{number}"
+
+
 def iter_records(
     log_dir: Path,
     kind: LedgerFile,
@@ -68,35 +117,10 @@ def iter_records(
     warnings: list[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Upgraded dicts of one ledger file, optionally only those of ``run_ids``; bad lines are skipped."""
-    path = Path(log_dir) / kind.filename
-    if not path.is_file():
-        return
-    _repair_before_read(path, warnings)
-    wanted = None if run_ids is None else {rid.encode() for rid in run_ids}
-    loads = json.loads
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if wanted is not None:
-                match = _RUN_ID.search(raw)
-                if match is not None and match.group(1) not in wanted:
-                    continue
-            try:
-                data = loads(raw)
-            except ValueError:
-                if raw.strip():
-                    _warn(warnings, f"{path}:{number}: not valid JSON; skipped")
-                continue
-            if not isinstance(data, dict):
-                _warn(warnings, f"{path}:{number}: not a JSON object; skipped")
-                continue
-            if data.get("schema") != SCHEMA_VERSION:
-                try:
-                    data = upgrade_line(kind, data)
-                except ValueError as err:
-                    _warn(warnings, f"{path}:{number}: {err}; skipped")
-                    continue
-            if wanted is not None and str(data.get("run_id", "")).encode() not in wanted:
-                continue
+    wanted = None if run_ids is None else set(run_ids)
+    for where, text in _open_lines(log_dir, kind, wanted, warnings):
+        data = _decode(kind, where, text, warnings)
+        if data is not None and (wanted is None or data.get("run_id") in wanted):
             yield data
 
 
@@ -120,17 +144,24 @@ def iter_calls(
 
 
 def final_run_lines(log_dir: Path, warnings: list[str] | None = None) -> list[dict[str, Any]]:
-    """The final line per run_id (an end record beats a start record), in order of first appearance."""
-    latest: dict[str, dict[str, Any]] = {}
-    for data in iter_runs(log_dir, warnings):
-        run_id = data.get("run_id")
-        if not isinstance(run_id, str):
-            continue
+    """The final line per run_id (an end record beats a start record), in order of first appearance.
+
+    Only the chosen line of each run is parsed; the others are told apart by a text match."""
+    latest: dict[str, tuple[bool, Callable[[], str], str]] = {}
+    for where, text in _open_lines(log_dir, LedgerFile.RUNS, None, warnings):
+        match = _RUN_ID.search(text)
+        if match is None:
+            data = _decode(LedgerFile.RUNS, where, text, warnings)
+            if data is None or not isinstance(data.get("run_id"), str):
+                continue
+            run_id, is_end = data["run_id"], data.get("record") != RunPhase.START
+        else:
+            run_id, is_end = match.group(1), _START.search(text) is None
         previous = latest.get(run_id)
-        is_end = data.get("record") == RunPhase.END
-        if previous is None or is_end or previous.get("record") != RunPhase.END:
-            latest[run_id] = data
-    return list(latest.values())
+        if previous is None or is_end or not previous[0]:
+            latest[run_id] = (is_end, where, text)
+    finals = (_decode(LedgerFile.RUNS, where, text, warnings) for _, where, text in latest.values())
+    return [data for data in finals if data is not None]
 
 
 def _records(kind: type[_R], lines: Iterable[dict[str, Any]], warnings: list[str] | None) -> list[_R]:

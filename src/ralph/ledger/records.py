@@ -151,23 +151,41 @@ class _Record:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Any:
         """Build from an upgraded on-disk dict; unknown keys are kept in ``extra``."""
-        known = {spec.name for spec in fields(cls)}  # type: ignore[arg-type]
+        known = _field_names(cls)
         kwargs: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
         for key, value in data.items():
-            if key in known and key != "extra":
-                kwargs[key] = _nested(key, value)
-        kwargs["extra"] = {key: value for key, value in data.items() if key not in known}
+            if key not in known or key == "extra":
+                extra[key] = value
+            else:
+                kwargs[key] = _nested(key, value) if key in _CONVERTED else value
+        kwargs["extra"] = extra
         return cls(**kwargs)
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _field_names(kind: type) -> frozenset[str]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = frozenset(spec.name for spec in fields(kind))
+    return names
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, StrEnum):
         return value.value
-    if isinstance(value, Tokens | TaskTotals | ApiCalls | Reconcile | StageTotals):
+    if isinstance(value, Reconcile):
+        return {spec.name: getattr(value, spec.name) for spec in fields(value) if getattr(value, spec.name)}
+    if isinstance(value, Tokens | TaskTotals | ApiCalls | StageTotals):
         return {spec.name: getattr(value, spec.name) for spec in fields(value)}
     if isinstance(value, Mapping):
         return {str(key): _plain(item) for key, item in value.items()}
     return value
+
+
+_CONVERTED = frozenset({"record", "outcome", "stages", *_NESTED})
 
 
 def _nested(key: str, value: Any) -> Any:
@@ -177,11 +195,12 @@ def _nested(key: str, value: Any) -> Any:
         return Outcome(value)
     if key in _NESTED and isinstance(value, Mapping):
         kind = _NESTED[key]
-        names = {spec.name for spec in fields(kind)}
+        names = _field_names(kind)
         return kind(**{name: item for name, item in value.items() if name in names})
     if key == "stages" and isinstance(value, Mapping):
+        names = _field_names(StageTotals)
         return {
-            stage: StageTotals(**{k: v for k, v in totals.items() if k in StageTotals.__dataclass_fields__})
+            stage: StageTotals(**{k: v for k, v in totals.items() if k in names})
             for stage, totals in value.items()
             if isinstance(totals, Mapping)
         }
@@ -234,7 +253,8 @@ class IterationRecord(_Record):
     """One line of iterations.jsonl: one stage execution."""
 
     _OMIT_WHEN_EMPTY: ClassVar[frozenset[str]] = frozenset(
-        {"task_id", "precheck_accepted", "validation_retries", "kill_reason", "agent", "simulated"}
+        {"task_id", "precheck_accepted", "validation_retries", "kill_reason", "reconcile", "agent"}
+        | {"simulated"}
     )
 
     run_id: str
