@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ralph.errors import ExitReason, RalphError, UsageError
-from ralph.gitops import commit_all, current_branch, guard_branch, head_sha, is_dirty, push
+from ralph.gitops import commit_all, current_branch, guard_branch, head_sha, is_dirty, push, recover
 from ralph.ledger import LedgerWriter, RunRecord, TaskTotals, new_run_id
 from ralph.loop.attempt import build_step, decompose_step, end_attempt
 from ralph.loop.board import read_board
@@ -39,6 +39,10 @@ _STEPS: dict[Stage, Callable[[Run], Event]] = {
 _MAX_IDLE_STEPS = 8
 
 
+def _quiet(line: str) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class ConstructOptions:
     allow_dirty: bool = False
@@ -67,6 +71,8 @@ def construct(
     state = load_state(root)
     spec_file = resolve_spec(root, settings, spec, state.spec)
     branch = guard_branch(root, opts.allow_branch)
+    for line in recover(root).lines():
+        (opts.echo or _quiet)(f"recovery: {line}")
     if state.spec not in (None, spec_file.name) and state.attempt is None:
         state = LoopState(spec=spec_file.name, iteration=0)
     if not opts.allow_dirty and state.attempt is None and is_dirty(root):
@@ -74,7 +80,7 @@ def construct(
             f"the working tree of {root} has uncommitted changes (commit them or use --allow-dirty)"
         )
     run = _open_run(root, settings, store, state.with_(spec=spec_file.name), spec_file.name, spec_file.text)
-    return _execute(run, branch, opts.echo or (lambda _line: None))
+    return _execute(run, branch, opts.echo or _quiet)
 
 
 def _open_run(
