@@ -164,8 +164,8 @@ def _header(run: Run, branch: str, echo: Echo) -> None:
 def _drive(run: Run, stage: Stage, echo: Echo) -> ExitReason:
     """The state machine: guard, run one stage, route, commit at the end of each iteration."""
     idle, last = 0, Event.NOTHING
+    board = read_board(run.store, run.spec)
     while True:
-        board = read_board(run.store, run.spec)
         if stage is Stage.COMPLETE:
             _end_iteration(run)
             return final_reason(board.board)
@@ -181,7 +181,8 @@ def _drive(run: Run, stage: Stage, echo: Echo) -> ExitReason:
             run.log = IterationLog(number=run.state.iteration + 1, spec=run.spec)
             echo(f"iteration {run.log.number} ({stage.value})")
         last = _STEPS[stage](run)
-        following = next_stage(stage, last, read_board(run.store, run.spec).board)
+        board = read_board(run.store, run.spec)
+        following = next_stage(stage, last, board.board)
         idle = idle + 1 if last is Event.NOTHING else 0
         if idle > _MAX_IDLE_STEPS:
             return ExitReason.NO_WORK

@@ -84,6 +84,7 @@ class Run:
     loops: LoopDetector = field(default_factory=LoopDetector)
     iteration: int = 0
     """Iteration of this run being worked (1-based once started)."""
+    _saved: LoopState | None = None
 
     def now(self) -> float:
         return self.clock.now()
@@ -155,7 +156,6 @@ class Run:
             **changes,
             run_id=self.run_id,
             pid=os.getpid(),
-            updated_at=self.now(),
             totals={
                 "cost": round(self.tally.cost, 6),
                 "tokens": self.tally.usage.total,
@@ -166,8 +166,12 @@ class Run:
             },
             context_pct=round(100.0 * used / size, 1) if size else 0.0,
         )
+        if self.state == self._saved:
+            return
+        self.state = self.state.with_(updated_at=self.now())
         with self.critical():
             save_state(self.repo, self.state)
+        self._saved = self.state
 
     def limits_dict(self) -> dict[str, Any]:
         return asdict(self.limits)
