@@ -7,6 +7,7 @@ tickets, with git commit, other git work and acceptance checks reported apart; t
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import subprocess
 import tempfile
@@ -16,8 +17,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import importlib
 
 from ralph.agents.sim import SimBackend
 from ralph.loop import ConstructOptions, construct, plan_spec
@@ -125,8 +124,8 @@ def rss(root: Path, iterations: int) -> list[tuple[int, int]]:
         original(run)
         samples.append((run.totals.iterations, _rss_kb()))
 
-    wrong = {"sim/opus-4.6": {"latency_s": 0.0, "review": 1.0}, "sim/wrong": {"latency_s": 0.0, "skill": [0.0] * 5,
-             "failure_modes": {"wrong": 1.0}, "local": True}}  # fmt: skip
+    bad = {"latency_s": 0.0, "skill": [0.0] * 5, "failure_modes": {"wrong": 1.0}, "local": True}
+    wrong = {"sim/opus-4.6": {"latency_s": 0.0, "review": 1.0}, "sim/wrong": bad}
     settings = _settings(
         repo, root / "logs-rss", sim_models=wrong, model_build="sim/wrong", max_iterations=iterations,
         max_retries_per_task=0, max_failures=0, loop_detection_threshold=0,
