@@ -116,7 +116,7 @@ def _rss_kb() -> int:
 
 def rss(root: Path, iterations: int) -> list[tuple[int, int]]:
     """RSS after each iteration of a run whose BUILD is always wrong and VERIFY always rejects."""
-    repo = _planned(root, 100)
+    repo = _planned(root / "rss", 100)
     samples: list[tuple[int, int]] = []
     original = construct_mod._end_iteration
 
