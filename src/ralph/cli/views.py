@@ -94,7 +94,10 @@ def _context_line(frame: RunFrame) -> str:
 
 def _fields(frame: RunFrame) -> list[tuple[str, str | Text]]:
     pos, usage = frame.position, frame.usage
-    stage = f"{pos.stage or '-'} ({'running' if pos.stage_running else 'next'})"
+    if pos.stage:
+        stage = f"{pos.stage} ({'running' if pos.stage_running else 'next'})"
+    else:
+        stage = "starting" if frame.status is RunStatus.RUNNING else "-"
     return [
         ("status", _status_line(frame)),
         ("run", f"{frame.run_id}  spec {frame.spec or '-'}  profile {frame.profile or '-'}"),
