@@ -21,6 +21,7 @@ from ralph.gitops.snapshot import (
     NO_FILTERS,
     Snapshot,
     TreeChange,
+    empty_dirs,
     index_tree,
     pathlist,
     temp_index,
@@ -72,14 +73,14 @@ def revert_attempt(repo: Path, snap: Snapshot) -> RevertReport:
     keep = frozenset(snap.empty_dirs)
     restored: set[str] = set()
     removed: set[str] = set()
-    for rules_only in (True, False):
-        changes = tree_changes(root, snap.tree, worktree_tree(root, snap.exclude))
-        if rules_only:
-            changes = [c for c in changes if os.path.basename(c.path) in _RULE_FILES]
-        removed.update(_remove_added(root, [c for c in changes if c.status == "A"], keep))
-        restored.update(_checkout(root, snap.tree, [c for c in changes if c.status != "A"]))
-    for rel in snap.empty_dirs:
-        os.makedirs(os.path.join(root, rel), exist_ok=True)
+    changes = tree_changes(root, snap.tree, worktree_tree(root, snap.exclude))
+    rules = [c for c in changes if os.path.basename(c.path) in _RULE_FILES]
+    for batch in [rules, None] if rules else [changes]:
+        if batch is None:
+            batch = tree_changes(root, snap.tree, worktree_tree(root, snap.exclude))
+        removed.update(_remove_added(root, [c for c in batch if c.status == "A"], keep))
+        restored.update(_checkout(root, snap.tree, [c for c in batch if c.status != "A"]))
+    removed.update(_sync_empty_dirs(root, snap, keep))
     _restore_index(root, snap)
     left = tree_changes(root, snap.tree, worktree_tree(root, snap.exclude))
     return RevertReport(
@@ -135,6 +136,17 @@ def _prune_empty_parents(root: Path, rel: str, keep: frozenset[str]) -> None:
         parent = os.path.dirname(parent)
 
 
+def _sync_empty_dirs(root: Path, snap: Snapshot, keep: frozenset[str]) -> list[str]:
+    """Recreate the snapshot's empty directories; delete empty ones the attempt left behind."""
+    for rel in snap.empty_dirs:
+        os.makedirs(os.path.join(root, rel), exist_ok=True)
+    extra = [rel for rel in empty_dirs(root, snap.exclude) if rel not in keep]
+    for rel in extra:
+        os.rmdir(os.path.join(root, rel))
+        _prune_empty_parents(root, rel, keep)
+    return [rel + "/" for rel in extra]
+
+
 def _checkout(root: Path, tree: str, changes: Iterable[TreeChange]) -> list[str]:
     """Write the snapshot's version of each changed or deleted path (submodule commits are skipped)."""
     paths = [c.path for c in changes if c.old_mode != _GITLINK]
@@ -153,7 +165,7 @@ def _restore_index(root: Path, snap: Snapshot) -> None:
         kept = git(root, "ls-files", "-s", "-z", "--", *specs).out if specs else b""
         git(root, "read-tree", snap.index_tree)
         if specs:
-            git(root, "rm", "--cached", "-r", "-q", "--ignore-unmatch", "--", *specs)
+            git(root, "rm", "--cached", "-r", "-q", "-f", "--ignore-unmatch", "--", *specs)
         if kept:
             git(root, "update-index", "-z", "--index-info", stdin=kept)
     git(root, "update-index", "-q", "--refresh", ok=(0, 1))

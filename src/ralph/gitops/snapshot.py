@@ -79,7 +79,7 @@ def worktree_tree(repo: Path, exclude: Sequence[str]) -> str:
         git(repo, *NO_FILTERS, "add", "-A", "--", *exclude_specs(exclude), env=env)
         if exclude:
             top = [f":(top){path}" for path in exclude]
-            git(repo, "rm", "--cached", "-r", "-q", "--ignore-unmatch", "--", *top, env=env)
+            git(repo, "rm", "--cached", "-r", "-q", "-f", "--ignore-unmatch", "--", *top, env=env)
         return git(repo, "write-tree", env=env).text
 
 
@@ -175,25 +175,24 @@ def _snapshot_from(commit: str, tree: str, meta: Mapping[str, object]) -> Snapsh
 
 
 def empty_dirs(repo: Path, exclude: Sequence[str]) -> tuple[str, ...]:
-    """Untracked directories that hold no file at any depth (git cannot store them), leaves only."""
+    """Empty directories outside tracked files and ignored paths (git cannot store them), sorted."""
     specs = exclude_specs(exclude)
-    run = git(repo, "ls-files", "-z", "--others", "--directory", "--exclude-standard", "--", *specs)
+    untracked = _listed_dirs(repo, specs)
+    ignored = set(_listed_dirs(repo, specs, "--ignored"))
     found: list[str] = []
-    for entry in decode_path(run.out).split("\0"):
-        if entry.endswith("/"):
-            found.extend(_file_free_leaves(repo, entry.rstrip("/")))
+    for entry in untracked:
+        for top, dirs, files in os.walk(os.path.join(repo, entry)):
+            rel = os.path.relpath(top, repo)
+            if not dirs and not files:
+                found.append(rel)
+            dirs[:] = [d for d in dirs if os.path.join(rel, d) not in ignored]
     return tuple(sorted(found))
 
 
-def _file_free_leaves(repo: Path, rel: str) -> list[str]:
-    """Leaf directories under ``rel`` if it holds no non-directory entry at any depth, else []."""
-    leaves: list[str] = []
-    for top, dirs, files in os.walk(os.path.join(repo, rel)):
-        if files or any(os.path.islink(os.path.join(top, name)) for name in dirs):
-            return []
-        if not dirs:
-            leaves.append(os.path.relpath(top, repo))
-    return leaves
+def _listed_dirs(repo: Path, specs: Sequence[str], *flags: str) -> list[str]:
+    """Untracked (or with ``--ignored``, ignored) directory entries of ``git ls-files``, no trailing slash."""
+    run = git(repo, "ls-files", "-z", "--others", "--directory", "--exclude-standard", *flags, "--", *specs)
+    return [entry.rstrip("/") for entry in decode_path(run.out).split("\0") if entry.endswith("/")]
 
 
 def pathlist(paths: Sequence[str]) -> bytes:
