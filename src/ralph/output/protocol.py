@@ -17,7 +17,7 @@ from typing import Any, Final
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from ralph.output.schemas import END, START, example_for, schema_for
+from ralph.output.schemas import END, LIST_LIMITS, START, example_for, schema_for
 from ralph.stage import Stage
 
 __all__ = [
@@ -156,10 +156,9 @@ def validate_output(stage: Stage, data: dict[str, Any]) -> list[str]:
 
 def _oversized_lists(stage: Stage, data: dict[str, Any]) -> list[str]:
     found: list[str] = []
-    for key, spec in schema_for(stage).get("properties", {}).items():
-        limit = spec.get("maxItems")
+    for key, limit in LIST_LIMITS[stage].items():
         value = data.get(key)
-        if limit is not None and isinstance(value, list) and len(value) > limit:
+        if isinstance(value, list) and len(value) > limit:
             found.append(f"{key}: {len(value)} items; at most {limit} allowed")
     return found
 

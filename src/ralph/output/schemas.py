@@ -11,7 +11,16 @@ from typing import Any, Final
 
 from ralph.stage import Stage
 
-__all__ = ["END", "EXAMPLES", "MAX_LIST_ITEMS", "START", "contract_text", "example_for", "schema_for"]
+__all__ = [
+    "END",
+    "EXAMPLES",
+    "LIST_LIMITS",
+    "MAX_LIST_ITEMS",
+    "START",
+    "contract_text",
+    "example_for",
+    "schema_for",
+]
 
 START: Final = "[RALPH_OUTPUT]"
 END: Final = "[/RALPH_OUTPUT]"
@@ -90,6 +99,12 @@ _SCHEMAS: dict[Stage, dict[str, Any]] = {
     Stage.DECOMPOSE: _object(["subtasks"], {"subtasks": _tasks(2, 5)}),
     Stage.DEDUP: _object(["keep", "dropped"], {"keep": _IDS, "dropped": _IDS}),
 }
+
+LIST_LIMITS: dict[Stage, dict[str, int]] = {
+    stage: {key: spec["maxItems"] for key, spec in schema["properties"].items() if "maxItems" in spec}
+    for stage, schema in _SCHEMAS.items()
+}
+"""Top-level list fields and their maxItems, checked before the validator walks a huge list."""
 
 _EXAMPLE_TASK = {
     "name": "Add --json flag to the report command",

@@ -47,6 +47,9 @@ _UNTARGETED = re.compile(
     r"(npm|yarn|pnpm) (run )?test|cargo test|go test( \./\.\.\.)?|tox|ctest)$",
     re.IGNORECASE,
 )
+_RESULT_SUFFIX = re.compile(
+    r"`?\s+(passes|succeeds|works|is green|exits (with )?(code |status )?0|returns 0)\.?$", re.IGNORECASE
+)
 _COMMAND = re.compile(
     r"(^|[\s`'\"(])(pytest|python3?|node|npm|yarn|pnpm|cargo|go|make|gcc|g\+\+|clang|cmake|ninja|meson|"
     r"grep|rg|test|diff|cmp|bash|sh|curl|jq|ruff|mypy|tsc|eslint|git|ls|wc|cat|\./[\w./-]+)\s+\S",
@@ -59,7 +62,7 @@ _OBSERVABLE = re.compile(
 )
 _PROSE_IN_CHECK = re.compile(
     r"(\s(should|must|ensure|verify that|make sure|then)\s)|"
-    r"\s(passes|succeeds|works|returns? \w+|exits? (with )?(code |status )?\d+|is \w+)\.?$|"
+    r"\s(passes|succeeds|works|returns \w+|exits (with )?(code |status )?\d+|is \w+)\.?$|"
     r"^(run|verify|check|ensure|confirm|make sure)\s|[A-Za-z]{3,}\.$",
     re.IGNORECASE,
 )
@@ -71,6 +74,12 @@ _SAFE_ABS_DIRS = ("/tmp/", "/usr/include/", "/usr/bin/", "/usr/lib/", "/proc/sel
 _PATH_FIELDS = ("name", "notes", "accept", "check")
 
 
+def _is_untargeted(text: str) -> bool:
+    """A bare project-wide command (``make test``, ``pytest``), possibly with a result word after it."""
+    command = _RESULT_SUFFIX.sub("", text.strip().strip("`").strip()).strip("`").strip()
+    return bool(_UNTARGETED.match(command))
+
+
 def has_file_reference(text: str) -> bool:
     """True when ``text`` names a file or folder (``src/app.py``, ``tests/``, ``Makefile``)."""
     return bool(_FILE_REF.search(text))
@@ -79,9 +88,11 @@ def has_file_reference(text: str) -> bool:
 def is_measurable(accept: str) -> bool:
     """An accept criterion someone can check: a targeted command, or an observable outcome of a named file."""
     text = accept.strip()
-    if _VAGUE.match(text.rstrip(". !")) or _UNTARGETED.match(text.strip("`").strip()):
+    if _VAGUE.match(text.rstrip(". !")) or _is_untargeted(text):
         return False
-    if _COMMAND.search(text) and (has_file_reference(text) or re.search(r"['\"]", text)):
+    if _COMMAND.search(text) and (
+        has_file_reference(text) or re.search(r"['\"]", text) or _OBSERVABLE.search(text)
+    ):
         return True
     return has_file_reference(text) and bool(_OBSERVABLE.search(text))
 
@@ -124,7 +135,7 @@ def _accept_errors(accept: str, strict: bool) -> list[str]:
         return ["accept: at least 10 characters"]
     if _VAGUE.match(text.rstrip(". !")):
         return [f"accept: too vague ({text[:40]!r}); say what command or observable result proves it"]
-    if _UNTARGETED.match(text.strip("`").strip()):
+    if _is_untargeted(text):
         return [f"accept: untargeted command ({text[:40]!r}); name the test, file or pattern"]
     if not is_measurable(text):
         return ["accept: not measurable; give a targeted command or an observable result of a named file"]
