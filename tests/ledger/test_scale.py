@@ -32,7 +32,8 @@ for line in iter_iterations(log_dir):
 w1, c1 = time.perf_counter(), time.process_time()
 subset = sum(1 for _ in iter_iterations(log_dir, run_ids={runs[0].run_id, runs[1].run_id}))
 w2, c2 = time.perf_counter(), time.process_time()
-print(json.dumps({"runs": len(runs), "iterations": count, "subset": subset, "wall_s": w1 - w0, "cpu_s": c1 - c0,
+print(json.dumps({"runs": len(runs), "iterations": count, "subset": subset,
+                  "wall_s": w1 - w0, "cpu_s": c1 - c0,
                   "filtered_wall_s": w2 - w1, "filtered_cpu_s": c2 - c1,
                   "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
