@@ -4,6 +4,7 @@ writers (save_state, LedgerWriter), the way a running ``ralph construct`` leaves
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,23 +90,30 @@ class LiveRun:
             fh.writelines(f"12:00:00 {line}\n" for line in lines)
 
 
-@pytest.fixture
-def store_repo(git_repo: Path) -> Path:
-    """``git_repo`` with a ticket store holding two tasks of ``demo.md`` (one accepted)."""
-    store = TicketStore.init(git_repo)
-    first = store.add_task({"name": "Split the heap module", "spec": "demo.md"})
-    store.add_task({"name": "Add a string table", "spec": "demo.md"})
-    store.done(first.id)
-    store.accept(first.id)
-    store.close()
-    return git_repo
+def make_store_repo(repo: Path) -> str:
+    """Make ``repo`` a git repository with a ticket store holding two tasks of ``demo.md`` (one accepted);
+    return the id of the pending one."""
+    repo.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    (repo / "README.md").write_text("test repo\n")
+    subprocess.run(["git", "-C", str(repo), "add", "README.md"], check=True)
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "-m", "init"], check=True)
+    with TicketStore.init(repo) as store:
+        first = store.add_task({"name": "Split the heap module", "spec": "demo.md"})
+        second = store.add_task({"name": "Add a string table", "spec": "demo.md"})
+        store.done(first.id)
+        store.accept(first.id)
+    return second.id
 
 
 @pytest.fixture
-def live_run(store_repo: Path, tmp_path: Path) -> LiveRun:
-    store = TicketStore.open(store_repo)
-    task = next(t for t in store.tasks() if t.name == "Add a string table")
-    store.close()
-    return LiveRun(
-        repo=store_repo, log_dir=tmp_path / "logs", run_id="20270115_080000_aaaaaa", task_id=task.id
-    )
+def live_run(tmp_path: Path) -> LiveRun:
+    """A repository with a ticket store whose run writes its ledger to ``tmp_path/logs``."""
+    repo = tmp_path / "repo"
+    task_id = make_store_repo(repo)
+    return LiveRun(repo=repo, log_dir=tmp_path / "logs", run_id="20270115_080000_aaaaaa", task_id=task_id)
+
+
+@pytest.fixture
+def store_repo(live_run: LiveRun) -> Path:
+    return live_run.repo

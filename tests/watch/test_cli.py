@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from ralph.cli.main import app
 from ralph.cli.runner import run_app
 
-from .conftest import LiveRun
+from .conftest import LiveRun, make_store_repo
 
 RALPH = str(Path(sys.executable).parent / "ralph")
 
@@ -38,7 +39,7 @@ def test_bad_input_in_process_is_one_line_exit_2(
     assert run_app(app, ["watch", "--once", "--experiment", str(tmp_path / "missing")]) == 2
     assert "no such experiment or results folder" in capsys.readouterr().err
     assert run_app(app, ["watch", "--once", "--experiment", str(tmp_path)]) == 2
-    assert "no experiment.toml, experiment.conf or collected cells" in capsys.readouterr().err
+    assert "no experiment.toml, experiment.conf or bench cells" in capsys.readouterr().err
 
 
 def test_once_without_a_run_says_so(store_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,7 +79,7 @@ def test_once_shows_a_finished_run_and_its_exit(live_run: LiveRun) -> None:
     live_run.start()
     live_run.end("max_iterations", duration_s=125.0)
     out = watch("--once", cwd=live_run.repo).stdout
-    assert "finished" in out and "exit max_iterations" in out and "2m05s" in out
+    assert "not running  last exit max_iterations" in out and "2m05s" in out
 
 
 def test_once_shows_not_running_when_the_pid_is_gone(live_run: LiveRun) -> None:
@@ -88,7 +89,7 @@ def test_once_shows_not_running_when_the_pid_is_gone(live_run: LiveRun) -> None:
     live_run.save()
     live_run.start()
     out = watch("--once", cwd=live_run.repo).stdout
-    assert "not running" in out and "no end record" in out
+    assert f"not running  pid {child.pid} is gone; last exit unknown (no end record)" in out
 
 
 def test_experiment_results_folder_lists_cells(live_run: LiveRun, tmp_path: Path) -> None:
@@ -103,3 +104,26 @@ def test_experiment_results_folder_lists_cells(live_run: LiveRun, tmp_path: Path
     row = next(line for line in done.stdout.splitlines() if "hybrid" in line)
     for expected in ("finished", "4", "1/2", "$0.2500", "1m01s", "complete"):
         assert expected in row, f"{expected!r} not in {row!r}"
+
+
+def test_experiment_folder_lists_its_cells_live(live_run: LiveRun, tmp_path: Path) -> None:
+    folder = tmp_path / "exp1"
+    folder.mkdir()
+    (folder / "experiment.toml").write_text(
+        f'target_repo = "{live_run.repo}"\nbase_ref = "main"\nspec = "demo.md"\n'
+        f'profiles = ["hybrid", "opus"]\n[paths]\nworktree_base = "{tmp_path / "wt"}"\n'
+    )
+    worktree = tmp_path / "wt" / "exp1" / "hybrid"
+    cell = LiveRun(worktree, tmp_path / "exp-logs", "20270115_100000_dddddd", make_store_repo(worktree))
+    cell.save(iteration=6, stage=None)
+    cell.start()
+    for target in (folder, folder / "results"):
+        done = watch("--once", "--experiment", str(target), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert "experiment exp1" in lines[0]
+        hybrid = next(line for line in lines if "hybrid" in line)
+        for part in ("[simulated]", "running", "7", "1/2", "$0.1234"):
+            assert part in hybrid, f"{part!r} not in {hybrid!r}"
+        assert re.search(r" [1-9]m\d\ds ", hybrid), "elapsed: 65 s at save time, plus the real time since"
+        assert "not started" in next(line for line in lines if "opus" in line)

@@ -102,7 +102,7 @@ def field(screen: str, name: str) -> str:
 def test_watch_follows_a_simulated_construct_and_quits_on_q(planned_scenario: Path, pane: Pane) -> None:
     repo = planned_scenario
     pane.enter(f"RALPH_PROFILE=hybrid {RALPH} watch --interval 0.2; echo watch-exit=$?")
-    pane.wait_for(lambda s: "ralph watch" in s and "finished" in s, "the plan run's frame")
+    pane.wait_for(lambda s: "ralph watch" in s and "last exit" in s, "the plan run's frame")
     env = {**os.environ, "RALPH_PROFILE": "hybrid"}
     construct = subprocess.Popen(
         [RALPH, "construct", "--max-iterations", "4"], cwd=repo, env=env,
@@ -110,12 +110,14 @@ def test_watch_follows_a_simulated_construct_and_quits_on_q(planned_scenario: Pa
     )  # fmt: skip
     try:
         seen: list[str] = []
-        pane.wait_for(lambda s: "running" in field(s, "status"), "the construct run to show as running", seen)
-        end = pane.wait_for(lambda s: "exit max_iterations" in s, "the construct run's end", seen)
+        pane.wait_for(
+            lambda s: field(s, "status").startswith("running"), "the construct run to show as running", seen
+        )
+        end = pane.wait_for(lambda s: "last exit max_iterations" in s, "the construct run's end", seen)
     finally:
         _, err = construct.communicate(timeout=DEADLINE_S)
     assert construct.returncode == 3, err
-    running = [s for s in seen if "running" in field(s, "status")]
+    running = [s for s in seen if field(s, "status").startswith("running")]
     assert all("[simulated]" in s for s in running)
     assert {field(s, "stage").split(" ")[0] for s in running} <= {
         "BUILD",

@@ -61,15 +61,24 @@ def _with_limit(text: str, frame: RunFrame, guard: str) -> str:
 
 
 def _status_line(frame: RunFrame) -> Text:
-    line = Text(frame.status.value, style=_STATUS_STYLES[frame.status])
     if frame.status is RunStatus.RUNNING:
+        line = Text("running", style=_STATUS_STYLES[frame.status])
         line.append(f"  pid {frame.pid}  updated {duration_text(frame.updated_ago_s)} ago")
-    elif frame.status is RunStatus.FINISHED:
-        line.append("  exit ")
+        return line
+    line = Text("not running", style=_STATUS_STYLES[frame.status])
+    if frame.status is RunStatus.FINISHED:
+        line.append("  last exit ")
         line.append(frame.exit_reason or "?", style=_exit_style(frame.exit_reason))
-    elif frame.status is RunStatus.STOPPED:
-        line.append(f"  pid {frame.pid} is gone; last exit: no end record", style="yellow")
+    else:
+        line.append(f"  pid {frame.pid} is gone; last exit unknown (no end record)", style="yellow")
     return line
+
+
+def _task_line(frame: RunFrame) -> str:
+    pos = frame.position
+    if pos.task_id:
+        return f"{pos.task_id}  {pos.task_name}".rstrip()
+    return f"batch {', '.join(pos.batch)}" if pos.batch else "-"
 
 
 def _guard_line(frame: RunFrame) -> Text:
@@ -94,6 +103,7 @@ def _context_line(frame: RunFrame) -> str:
 
 def _fields(frame: RunFrame) -> list[tuple[str, str | Text]]:
     pos, usage = frame.position, frame.usage
+    clock = "  (simulated clock)" if frame.simulated else ""
     if pos.stage:
         stage = f"{pos.stage} ({'running' if pos.stage_running else 'next'})"
     else:
@@ -102,14 +112,14 @@ def _fields(frame: RunFrame) -> list[tuple[str, str | Text]]:
         ("status", _status_line(frame)),
         ("run", f"{frame.run_id}  spec {frame.spec or '-'}  profile {frame.profile or '-'}"),
         ("stage", stage + (f"  model {pos.model}" if pos.model else "")),
-        ("task", f"{pos.task_id or '-'}  {pos.task_name}".rstrip()),
+        ("task", _task_line(frame)),
         (
             "iteration",
             _with_limit(f"{pos.iteration} ({pos.run_iterations}", frame, "max_iterations")
             + " done this run)",
         ),
         ("tasks", f"{pos.tasks_accepted}/{pos.tasks_total} accepted"),
-        ("elapsed", _with_limit(duration_text(usage.elapsed_s), frame, "wall_time")),
+        ("elapsed", _with_limit(duration_text(usage.elapsed_s), frame, "wall_time") + clock),
         ("cost", _with_limit(f"${usage.cost:.4f}", frame, "cost_limit")),
         ("tokens", _with_limit(tokens_text(usage.tokens), frame, "token_limit")),
         (
@@ -165,9 +175,11 @@ def bench_view(title: str, rows: Sequence[CellRow]) -> RenderableType:
     for column in ("cell", "status", "stage", "iteration", "tasks", "cost", "elapsed", "exit"):
         table.add_column(column, justify="right" if column in ("iteration", "cost", "elapsed") else "left")
     for row in rows:
-        status = Text(row.status.value, style=_STATUS_STYLES[row.status])
+        label = "not started" if row.status is RunStatus.NO_RUN else row.status.value
+        status = Text(label, style=_STATUS_STYLES[row.status])
+        code = f" ({row.exit_code})" if row.exit_code is not None else ""
         exit_text = Text(
-            row.exit_reason or "-", style=_exit_style(row.exit_reason) if row.exit_reason else ""
+            f"{row.exit_reason}{code}" if row.exit_reason else "-", style=_exit_style(row.exit_reason)
         )
         table.add_row(
             Text(row.name + (" [simulated]" if row.simulated else "")),

@@ -12,6 +12,7 @@ from rich.console import Console, RenderableType
 from rich.live import Live
 
 from ralph.bench.loading import CONF_NAME, TOML_NAME, load_experiment
+from ralph.bench.meta import META_FILE, read_meta
 from ralph.cli.views import bench_view, run_view
 from ralph.errors import UsageError
 from ralph.loop.session import root_of
@@ -55,10 +56,20 @@ def _cells(folder: Path) -> tuple[str, list[CellSource], Path]:
                 return f"experiment {exp.name}", cells, exp.log_dir
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such experiment or results folder")
-    found = sorted(p for p in folder.iterdir() if (p / "runs.jsonl").is_file())
-    if not found:
-        raise UsageError(f"{folder}: no {TOML_NAME}, {CONF_NAME} or collected cells (*/runs.jsonl) here")
-    return f"results {folder}", [CellSource(p.name, None, p) for p in found], folder
+    cells = [cell for path in sorted(folder.iterdir()) if (cell := _results_cell(path)) is not None]
+    if not cells:
+        raise UsageError(
+            f"{folder}: no {TOML_NAME}, {CONF_NAME} or bench cells ({META_FILE}, runs.jsonl) here"
+        )
+    return f"results {folder}", cells, folder
+
+
+def _results_cell(path: Path) -> CellSource | None:
+    """A results/<cell> folder: its worktree from the bench's meta file, else its collected ledger only."""
+    meta = read_meta(path) if path.is_dir() else None
+    if meta is not None:
+        return CellSource(path.name, Path(meta.worktree) if meta.worktree else None, path)
+    return CellSource(path.name, None, path) if (path / "runs.jsonl").is_file() else None
 
 
 def _bench_render(folder: Path, log_dir: Path | None) -> tuple[Render, Callable[[], None]]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ralph.errors import ExitReason
 from ralph.ledger.reader import final_run_lines
 from ralph.watch.model import RunFrame, RunStatus, build_frame
 from ralph.watch.sources import RunReader
@@ -36,6 +37,14 @@ class CellRow:
     elapsed_s: float = 0.0
     exit_reason: str | None = None
     simulated: bool = False
+
+    @property
+    def exit_code(self) -> int | None:
+        """The process exit code of the recorded exit reason (DESIGN §4); None if unknown."""
+        try:
+            return ExitReason(self.exit_reason).exit_code if self.exit_reason else None
+        except ValueError:
+            return None
 
 
 def cell_row(name: str, frame: RunFrame) -> CellRow:

@@ -59,7 +59,7 @@ class RunSnapshot:
 class RunStatus(StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
-    STOPPED = "not running"
+    STOPPED = "stopped"
     """The process is gone and left no end record (killed hard, or another machine's run)."""
     NO_RUN = "no run yet"
 
@@ -96,6 +96,8 @@ class Position:
     """Model of the stage's last recorded execution in this run."""
     task_id: str = ""
     task_name: str = ""
+    batch: tuple[str, ...] = ()
+    """Ticket ids of the VERIFY/INVESTIGATE batch in progress."""
     iteration: int = 0
     """The spec's iteration being worked (running) or last completed (stopped)."""
     run_iterations: int = 0
@@ -246,6 +248,7 @@ def _position(snap: RunSnapshot, state: LoopState, running: bool, totals: Totals
         model=_stage_model(snap.stages, stage),
         task_id=state.task_id or "",
         task_name=snap.task_name,
+        batch=state.batch,
         iteration=state.iteration + (1 if running else 0),
         run_iterations=totals.iterations,
         tasks_accepted=snap.tasks_accepted,
