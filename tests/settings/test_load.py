@@ -144,7 +144,7 @@ def test_wrong_type_names_file_key_and_expected_type(isolated_home: Path, repo: 
     [
         ("commit = 1", "expected a boolean"),
         ('sandbox = "docker"', "expected one of 'auto', 'bwrap', 'none'"),
-        ("context_kill_pct = 120", "expected a number >= 0 <= 100"),
+        ("context_kill_pct = 120", "expected a number from 0 to 100"),
         ('acp_command = "opencode acp"', "expected a list of strings"),
         ("local_providers = [1]", "key 'local_providers.0'"),
         ('backend = "codex"', "expected one of 'opencode', 'claude', 'acp', 'openai', 'sim'"),

@@ -44,13 +44,15 @@ def _adapter(key: str) -> TypeAdapter[Any]:
 def expected_type(key: str) -> str:
     """Human name of ``key``'s type, with bounds (``an integer >= 0``)."""
     info = Settings.model_fields[key]
+    bounds = {
+        attr: getattr(meta, attr) for meta in info.metadata for attr in ("ge", "le") if hasattr(meta, attr)
+    }
     text = _type_name(info.annotation)
-    for meta in info.metadata:
-        for attr, sign in (("ge", ">="), ("le", "<="), ("gt", ">"), ("lt", "<")):
-            bound = getattr(meta, attr, None)
-            if bound is not None:
-                text += f" {sign} {bound}"
-    return text
+    if "ge" in bounds and "le" in bounds:
+        return f"{text} from {bounds['ge']} to {bounds['le']}"
+    if "ge" in bounds:
+        return f"{text} >= {bounds['ge']}"
+    return f"{text} <= {bounds['le']}" if "le" in bounds else text
 
 
 def _type_name(annotation: Any) -> str:
