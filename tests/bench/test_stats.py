@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 import pytest
 
@@ -68,8 +69,22 @@ def test_pass_hat_k() -> None:
     assert pass_hat_k(1, 2, 3) is None
 
 
-def test_large_samples_reduce_resamples_but_stay_sound() -> None:
+def test_large_samples_use_the_normal_approximation_and_say_so() -> None:
     values = [float(i % 17) for i in range(5000)]
     interval = bootstrap_mean(values, seed=0)
-    assert interval.low < interval.estimate < interval.high
-    assert interval.high - interval.low == pytest.approx(2 * 1.96 * 4.9 / math.sqrt(5000), rel=0.3)
+    assert interval.method == "normal" and interval.low < interval.estimate < interval.high
+    sd = statistics.stdev(values)
+    assert interval.high - interval.low == pytest.approx(2 * 1.959964 * sd / math.sqrt(5000))
+    diff = bootstrap_diff(values, [v + 1 for v in values])
+    assert diff.method == "normal" and diff.estimate == pytest.approx(-1.0) and diff.high < 0
+    small = bootstrap_mean(values[:50], seed=0)
+    assert small.method == "bootstrap"
+
+
+def test_bootstrap_agrees_with_the_normal_approximation_on_moderate_samples() -> None:
+    values = [float((i * 7919) % 101) for i in range(80)]
+    boot = bootstrap_mean(values, seed=5)
+    half = 1.959964 * statistics.stdev(values) / math.sqrt(80)
+    assert boot.method == "bootstrap"
+    assert boot.low == pytest.approx(boot.estimate - half, rel=0.1)
+    assert boot.high == pytest.approx(boot.estimate + half, rel=0.1)

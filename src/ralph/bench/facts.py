@@ -1,7 +1,7 @@
-"""The ledger as the bench reads it: one ``RunFacts`` per run and one ``IterationFacts`` per stage execution.
+"""A run as the bench reads it: ``RunFacts`` from a run record of either schema, by field name (DESIGN §5).
 
-Built from ledger lines of either schema (the earlier ralph's unversioned lines, or ``"schema": 1``) by field
-name (DESIGN §5); missing numbers are zero, so a start-only run (crashed or still running) still counts.
+Missing numbers are zero, so a start-only run (crashed or still running) still counts. Iteration lines are
+folded straight from their dicts (``fold``), since there can be millions of them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["IterationFacts", "RunFacts", "StageTotals", "iteration_facts", "run_facts"]
+__all__ = ["RunFacts", "StageTotals", "run_facts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,29 +55,8 @@ class RunFacts:
     simulated: bool = False
     schema: int = 0
     """0 for a line the earlier ralph wrote (it has no host; the writer always records one), else 1."""
-
-
-@dataclass(frozen=True, slots=True)
-class IterationFacts:
-    """One stage execution (an ``iterations.jsonl`` line)."""
-
-    run_id: str
-    iteration: int
-    stage: str
-    is_local: bool
-    cost: float
-    tokens_input: int
-    tokens_cached: int
-    tokens_output: int
-    duration_s: float
-    outcome: str
-    precheck_accepted: bool = False
-    validation_retries: int = 0
-    kill_reason: str | None = None
-    accepted: int = 0
-    model: str = ""
-    ts: float = 0.0
-    """When the stage started (run clock, epoch seconds); 0 in the earlier ralph's lines."""
+    is_plan: bool = False
+    """A ``ralph plan`` run (its only stage is PLAN): shared by every cell, not part of any cell's numbers."""
 
 
 def _int(value: Any) -> int:
@@ -145,30 +124,5 @@ def run_facts(record: Mapping[str, Any]) -> RunFacts:
         stages=_stages(_sub(record, "stages")),
         simulated=bool(record.get("simulated", False)),
         schema=1 if record.get("host") else 0,
-    )
-
-
-def iteration_facts(record: Mapping[str, Any]) -> IterationFacts:
-    """An iteration record (either schema) as IterationFacts."""
-    tokens = record.get("tokens")
-    tokens = tokens if isinstance(tokens, Mapping) else {}
-    reconcile = record.get("reconcile")
-    kill = record.get("kill_reason")
-    return IterationFacts(
-        run_id=str(record.get("run_id", "")),
-        iteration=_int(record.get("iteration")),
-        stage=str(record.get("stage", "")).upper(),
-        is_local=bool(record.get("is_local", False)),
-        cost=_float(record.get("cost")),
-        tokens_input=_int(tokens.get("input")),
-        tokens_cached=_int(tokens.get("cached")),
-        tokens_output=_int(tokens.get("output")),
-        duration_s=_float(record.get("duration_s")),
-        outcome=_text(record.get("outcome")),
-        precheck_accepted=bool(record.get("precheck_accepted", False)),
-        validation_retries=_int(record.get("validation_retries")),
-        kill_reason=kill if isinstance(kill, str) and kill else None,
-        accepted=_int(reconcile.get("accepted")) if isinstance(reconcile, Mapping) else 0,
-        model=_text(record.get("model")),
-        ts=_float(record.get("ts")),
+        is_plan=record.get("stage") == "PLAN" or set(_sub(record, "stages")) == {"PLAN"},
     )

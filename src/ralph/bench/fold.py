@@ -10,8 +10,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-
-from ralph.bench.facts import IterationFacts
+from typing import Any
 
 __all__ = ["TIMELINE_POINTS", "RunActivity", "StageSummary", "fold_iterations"]
 
@@ -71,6 +70,54 @@ class _StageAcc:
         self.cost = self.duration = 0.0
 
 
+_Values = tuple[str, int, float, float, str, float, int, str, bool, int, bool]
+
+
+def _read(line: Mapping[str, Any]) -> _Values:
+    """The fields the fold needs, read without conversions (the fast path; raises on an odd line)."""
+    tokens = line["tokens"]
+    reconcile = line.get("reconcile")
+    kill = line.get("kill_reason") or ""
+    return (
+        line["stage"].upper(),
+        tokens.get("input", 0) + tokens.get("cached", 0) + tokens.get("output", 0),
+        line.get("cost", 0) + 0.0,
+        line.get("duration_s", 0) + 0.0,
+        line.get("outcome", ""),
+        line.get("ts", 0) + 0.0,
+        reconcile.get("accepted", 0) + 0 if reconcile else 0,
+        kill if type(kill) is str else "",
+        bool(line.get("precheck_accepted")),
+        line.get("validation_retries", 0) + 0,
+        bool(line.get("is_local")),
+    )
+
+
+def _number(value: Any) -> int | float:
+    return value if type(value) in (int, float) else 0
+
+
+def _clean(line: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of an odd line with wrong-typed values replaced by zero or empty (the slow path)."""
+    tokens = line.get("tokens")
+    tokens = tokens if isinstance(tokens, Mapping) else {}
+    reconcile = line.get("reconcile")
+    accepted = reconcile.get("accepted") if isinstance(reconcile, Mapping) else 0
+    return {
+        "stage": str(line.get("stage", "")),
+        "tokens": {key: int(_number(tokens.get(key))) for key in ("input", "cached", "output")},
+        "cost": _number(line.get("cost")),
+        "duration_s": _number(line.get("duration_s")),
+        "outcome": str(line.get("outcome", "")),
+        "ts": _number(line.get("ts")),
+        "reconcile": {"accepted": int(_number(accepted))},
+        "kill_reason": line.get("kill_reason") if isinstance(line.get("kill_reason"), str) else "",
+        "precheck_accepted": line.get("precheck_accepted") is True,
+        "validation_retries": int(_number(line.get("validation_retries"))),
+        "is_local": line.get("is_local") is True,
+    }
+
+
 class _RunAcc:
     __slots__ = ("accepted", "cloud", "elapsed", "kills", "local", "stages", "start", "times", "totals")
 
@@ -83,40 +130,48 @@ class _RunAcc:
         self.times = array("d")
         self.totals = array("q")
 
-    def add(self, it: IterationFacts) -> None:
-        acc = self.stages.get(it.stage)
+    def add(self, line: Mapping[str, Any]) -> None:
+        """Fold one iteration line (a dict as the ledger reader yields it); odd values count as zero."""
+        try:
+            values = _read(line)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            values = _read(_clean(line))
+        stage, used, cost, duration, outcome, ts, accepted, kill, auto, vretry, local = values
+        acc = self.stages.get(stage)
         if acc is None:
-            acc = self.stages[it.stage] = _StageAcc()
-        tokens = it.tokens_input + it.tokens_cached + it.tokens_output
+            acc = self.stages[stage] = _StageAcc()
         acc.count += 1
-        acc.cost += it.cost
-        acc.tokens += tokens
-        acc.duration += it.duration_s
-        acc.ok += it.outcome == "success"
-        acc.failed += it.outcome not in _NOT_FAILED
-        acc.auto += it.precheck_accepted
-        acc.vretry += it.validation_retries
-        if it.kill_reason:
-            acc.killed += 1
-            self.kills[it.kill_reason] = self.kills.get(it.kill_reason, 0) + 1
-        if it.is_local:
-            self.local += tokens
+        acc.cost += cost
+        acc.tokens += used
+        acc.duration += duration
+        acc.ok += outcome == "success"
+        acc.failed += outcome not in _NOT_FAILED
+        acc.auto += auto
+        acc.vretry += vretry
+        if kill:
+            self._kill(acc, kill)
+        if local:
+            self.local += used
         else:
-            self.cloud += tokens
-        self._advance(it)
-        if it.accepted:
-            self.accepted += it.accepted
+            self.cloud += used
+        self._advance(ts, duration)
+        if accepted:
+            self.accepted += accepted
             self.times.append(self.elapsed)
             self.totals.append(self.accepted)
 
-    def _advance(self, it: IterationFacts) -> None:
+    def _kill(self, acc: _StageAcc, reason: str) -> None:
+        acc.killed += 1
+        self.kills[reason] = self.kills.get(reason, 0) + 1
+
+    def _advance(self, ts: float, duration: float) -> None:
         """Wall time since the first stage when stages carry start times, else summed stage time."""
-        if it.ts > 0:
+        if ts > 0:
             if self.start is None:
-                self.start = it.ts
-            self.elapsed = max(self.elapsed, it.ts + it.duration_s - self.start)
+                self.start = ts
+            self.elapsed = max(self.elapsed, ts + duration - self.start)
         else:
-            self.elapsed += it.duration_s
+            self.elapsed += duration
 
     def freeze(self, run_id: str) -> RunActivity:
         stages = {
@@ -147,15 +202,16 @@ def _thin(times: array[float], totals: array[int]) -> tuple[tuple[float, int], .
 
 
 def fold_iterations(
-    items: Iterable[IterationFacts], run_ids: Collection[str] | None = None
+    lines: Iterable[Mapping[str, Any]], run_ids: Collection[str] | None = None
 ) -> dict[str, RunActivity]:
     """Per-run activity of the given runs (all runs when ``run_ids`` is None), in file order."""
     runs: dict[str, _RunAcc] = {}
-    for it in items:
-        acc = runs.get(it.run_id)
+    for line in lines:
+        run_id = line.get("run_id")
+        acc = runs.get(run_id) if isinstance(run_id, str) else None
         if acc is None:
-            if run_ids is not None and it.run_id not in run_ids:
+            if not isinstance(run_id, str) or (run_ids is not None and run_id not in run_ids):
                 continue
-            acc = runs[it.run_id] = _RunAcc()
-        acc.add(it)
+            acc = runs[run_id] = _RunAcc()
+        acc.add(line)
     return {run_id: acc.freeze(run_id) for run_id, acc in runs.items()}

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from ralph.bench.analysis import Analysis, ArmInfo, CellInput
 from ralph.bench.analyze import analyze
 from ralph.bench.collected import read_correctness
 from ralph.bench.experiment import Arm, Experiment
-from ralph.bench.facts import IterationFacts, RunFacts
+from ralph.bench.facts import RunFacts
 from ralph.bench.fold import fold_iterations
-from ralph.bench.ledger_files import iter_iteration_facts, read_run_facts
+from ralph.bench.ledger_files import read_run_facts
+from ralph.ledger import iter_iterations
 
 __all__ = ["analyze_experiment", "arm_info", "cell_runs", "gather_cells", "ledger_dirs"]
 
@@ -52,13 +54,16 @@ def _runs(dirs: Sequence[Path]) -> list[RunFacts]:
     return list(seen.values())
 
 
-def _iterations(dirs: Sequence[Path]) -> Iterator[IterationFacts]:
+def _iterations(dirs: Sequence[Path], run_ids: Collection[str]) -> Iterator[dict[str, Any]]:
     for folder in dirs:
-        yield from iter_iteration_facts(folder)
+        yield from iter_iterations(folder, run_ids)
 
 
-def _assign(exp: Experiment, arms: Sequence[Arm], runs: Sequence[RunFacts]) -> dict[str, list[RunFacts]]:
-    """Cell name -> its runs; earlier-format runs matched by profile get cells of their own."""
+def _assign(
+    exp: Experiment, arms: Sequence[Arm], runs: Sequence[RunFacts], with_plan: bool = False
+) -> dict[str, list[RunFacts]]:
+    """Cell name -> its runs (plan runs only when ``with_plan``); earlier-format runs matched by profile get
+    cells of their own."""
     cells = [exp.cell(arm, k) for arm in arms for k in range(1, exp.replicates + 1)]
     by_branch = {c.branch: c.name for c in cells}
     by_tree = {os.path.realpath(c.worktree): c.name for c in cells}
@@ -66,7 +71,7 @@ def _assign(exp: Experiment, arms: Sequence[Arm], runs: Sequence[RunFacts]) -> d
     found: dict[str, list[RunFacts]] = defaultdict(list)
     loose: dict[str, list[RunFacts]] = defaultdict(list)
     for run in runs:
-        if run.experiment is not None and run.experiment != exp.name:
+        if (run.experiment is not None and run.experiment != exp.name) or (run.is_plan and not with_plan):
             continue
         cell = by_branch.get(run.branch) or (
             by_tree.get(os.path.realpath(run.worktree)) if run.worktree else None
@@ -115,7 +120,7 @@ def gather_cells(exp: Experiment, arm: str | None = None) -> list[CellInput]:
     dirs = ledger_dirs(exp)
     assigned = _assign(exp, arms, _runs(dirs))
     wanted = {r.run_id for runs in assigned.values() for r in runs}
-    activity = fold_iterations(_iterations(dirs), wanted)
+    activity = fold_iterations(_iterations(dirs, wanted), wanted)
     labels = [g.label for g in exp.gates]
     cells = []
     for name, arm_name, k in _cell_order(exp, arms, list(assigned)):
@@ -143,6 +148,6 @@ def analyze_experiment(exp: Experiment, arm: str | None = None) -> Analysis:
 
 
 def cell_runs(exp: Experiment, cell: str) -> list[RunFacts]:
-    """The runs of one cell in the experiment's log dir, in start order."""
-    assigned = _assign(exp, list(exp.arms), _runs([exp.log_dir]))
+    """The runs of one cell in the experiment's log dir (its plan run too), in start order."""
+    assigned = _assign(exp, list(exp.arms), _runs([exp.log_dir]), with_plan=True)
     return sorted(assigned.get(cell, []), key=lambda r: r.started_at)

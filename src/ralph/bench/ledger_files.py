@@ -7,11 +7,10 @@ import json
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
-from ralph.bench.facts import IterationFacts, RunFacts, iteration_facts, run_facts
-from ralph.ledger import iter_iterations
+from ralph.bench.facts import RunFacts, run_facts
 from ralph.ledger.reader import final_run_lines
 
-__all__ = ["LEDGER_FILES", "copy_run_lines", "iter_iteration_facts", "read_run_facts"]
+__all__ = ["LEDGER_FILES", "copy_run_lines", "read_run_facts"]
 
 LEDGER_FILES = ("runs.jsonl", "iterations.jsonl", "calls.jsonl")
 
@@ -19,14 +18,6 @@ LEDGER_FILES = ("runs.jsonl", "iterations.jsonl", "calls.jsonl")
 def read_run_facts(log_dir: Path, warnings: list[str] | None = None) -> list[RunFacts]:
     """The final record of every run in ``log_dir`` (an end record beats a start record)."""
     return [run_facts(line) for line in final_run_lines(log_dir, warnings)]
-
-
-def iter_iteration_facts(
-    log_dir: Path, run_ids: Collection[str] | None = None, warnings: list[str] | None = None
-) -> Iterator[IterationFacts]:
-    """Stage executions in ``log_dir`` (of ``run_ids`` only, if given), in file order."""
-    for line in iter_iterations(log_dir, run_ids, warnings):
-        yield iteration_facts(line)
 
 
 def copy_run_lines(log_dir: Path, run_ids: Collection[str], dest: Path) -> dict[str, int]:

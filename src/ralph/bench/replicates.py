@@ -1,7 +1,8 @@
 """Per-arm statistics over replicates, pairwise comparisons and the recommendations (section 6).
 
 Completion: Wilson interval on tasks pooled over the arm's cells (Newcombe for differences). Cost, time and
-remote calls: seeded percentile bootstrap of the per-cell mean. Success for pass^k = the run ended
+remote calls: seeded percentile bootstrap of the per-cell mean (normal approximation for samples beyond the
+bootstrap budget; ``Interval.method`` tells which). Success for pass^k = the run ended
 ``complete``. Two arms are called distinguishable on a metric only when the 95 % interval of the difference
 excludes zero and each arm has at least two cells.
 """

@@ -191,7 +191,7 @@ class CellRunner:
         return CellProgress(
             cell=cell.name,
             arm=cell.arm.name,
-            status=CellStatus.PENDING if queued else meta.status,
+            status=CellStatus.PENDING if queued else CellStatus.RUNNING if live else meta.status,
             iteration=state.iteration,
             stage=state.stage.value if live is not None and state.stage else None,
             tasks_done=done,

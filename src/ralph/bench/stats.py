@@ -1,7 +1,9 @@
 """Small honest statistics for repeated runs: Wilson and Newcombe intervals, seeded bootstrap, pass^k.
 
 Pure functions over numbers; standard library only. Every interval is 95 % unless ``z``/``level`` say
-otherwise. The bootstrap is percentile-based and seeded, so the same data always gives the same interval.
+otherwise. The bootstrap is percentile-based and seeded, so the same data always gives the same interval; when
+the sample is too large for ``MIN_RESAMPLES`` resamples within ``BOOTSTRAP_BUDGET`` drawn values, the interval
+is the normal approximation instead, and its ``method`` says so.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from statistics import NormalDist
 
 __all__ = [
     "BOOTSTRAP_BUDGET",
+    "MIN_RESAMPLES",
     "Interval",
     "Verdict",
     "bootstrap_diff",
@@ -25,8 +29,10 @@ __all__ = [
 ]
 
 Z95 = 1.959963984540054
-BOOTSTRAP_BUDGET = 2_000_000
-"""Upper bound on resampled values per interval; beyond it fewer resamples are drawn (never below 200)."""
+BOOTSTRAP_BUDGET = 100_000
+"""Upper bound on resampled values drawn for one interval."""
+MIN_RESAMPLES = 1000
+"""Fewest resamples worth a percentile interval; larger samples use the normal approximation."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,18 @@ def newcombe_diff(a: tuple[int, int], b: tuple[int, int], z: float = Z95) -> Int
     return Interval(d, max(-1.0, low), min(1.0, high), "newcombe", wa.n + wb.n)
 
 
-def _resamples(n: int, wanted: int, budget: int) -> int:
-    return max(200, min(wanted, budget // max(n, 1)))
+def _resamples(n: int, wanted: int) -> int:
+    """Resamples to draw for ``n`` values; 0 means the sample is large: use the normal approximation."""
+    rounds = min(wanted, BOOTSTRAP_BUDGET // max(n, 1))
+    return rounds if rounds >= min(MIN_RESAMPLES, wanted) else 0
+
+
+def _variance(values: Sequence[float], mean: float) -> float:
+    return math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)
+
+
+def _z(level: float) -> float:
+    return Z95 if level == 0.95 else NormalDist().inv_cdf(0.5 + level / 2)
 
 
 def _percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -105,8 +121,11 @@ def bootstrap_mean(
     mean = math.fsum(values) / n
     if n == 1 or min(values) == max(values):
         return Interval(mean, mean, mean, "bootstrap", n)
-    rng = random.Random(seed)
-    means = sorted(_resampled_means(values, _resamples(n, resamples, BOOTSTRAP_BUDGET), rng))
+    rounds = _resamples(n, resamples)
+    if not rounds:
+        half = _z(level) * math.sqrt(_variance(values, mean) / n)
+        return Interval(mean, mean - half, mean + half, "normal", n)
+    means = sorted(_resampled_means(values, rounds, random.Random(seed)))
     alpha = (1 - level) / 2
     return Interval(mean, _percentile(means, alpha), _percentile(means, 1 - alpha), "bootstrap", n)
 
@@ -117,9 +136,15 @@ def bootstrap_diff(
     """Percentile bootstrap interval of mean(a) - mean(b), resampling each group independently."""
     if not a or not b:
         return Interval(math.nan, math.nan, math.nan, "bootstrap", len(a) + len(b))
-    diff = math.fsum(a) / len(a) - math.fsum(b) / len(b)
+    mean_a, mean_b = math.fsum(a) / len(a), math.fsum(b) / len(b)
+    diff = mean_a - mean_b
+    rounds = _resamples(len(a) + len(b), resamples)
+    if not rounds:
+        var_a = _variance(a, mean_a) if len(a) > 1 else 0.0
+        var_b = _variance(b, mean_b) if len(b) > 1 else 0.0
+        half = _z(level) * math.sqrt(var_a / len(a) + var_b / len(b))
+        return Interval(diff, diff - half, diff + half, "normal", len(a) + len(b))
     rng = random.Random(seed)
-    rounds = _resamples(len(a) + len(b), resamples, BOOTSTRAP_BUDGET)
     diffs = sorted(
         x - y for x, y in zip(_resampled_means(a, rounds, rng), _resampled_means(b, rounds, rng), strict=True)
     )

@@ -142,13 +142,17 @@ def plan_experiment(
     for spec, cells in _groups(exp, first_arm).items():
         echo(f"planning {spec} in {cells[0].name}")
         sha = _plan_commit(exp, cells[0], spec, plans.get(spec))
+        plans[spec] = {"commit": sha, "cell": cells[0].name}
+        _save_plans(exp, plans)
         how = {cells[0].name: "planned"}
         for cell in cells[1:]:
             how[cell.name] = _bring(cell, sha)
             adopted = _adopt(cell, cells[0].branch)
             how[cell.name] += f", {adopted} tasks adopted" if adopted else ""
-        plans[spec] = {"commit": sha, "cell": cells[0].name}
         results.append(PlanResult(spec, sha, cells[0].name, how))
+    return results
+
+
+def _save_plans(exp: Experiment, plans: dict[str, dict[str, str]]) -> None:
     exp.results_dir.mkdir(parents=True, exist_ok=True)
     (exp.results_dir / PLAN_FILE).write_text(json.dumps(plans, indent=2) + "\n", encoding="utf-8")
-    return results
