@@ -89,7 +89,7 @@ def log_cmd(
             row.run_id,
             row.spec,
             row.profile,
-            row.started_at,
+            row.started_at[:16].replace("T", " "),
             _duration(row.duration_s),
             _exit(row.exit_reason),
             str(row.iterations),
