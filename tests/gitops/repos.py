@@ -7,6 +7,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+
 def git(repo: Path, *args: str, check: bool = True) -> str:
     """Run git in ``repo`` and return stdout (raises on failure when ``check``)."""
     proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
