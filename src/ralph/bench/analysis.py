@@ -243,3 +243,5 @@ class Analysis:
     kills: tuple[KillRow, ...] = ()
     timelines: tuple[Timeline, ...] = ()
     seed: int = 0
+    warnings: tuple[str, ...] = ()
+    """Ledger lines that could not be read (skipped), as the ledger reader reported them."""

@@ -190,6 +190,7 @@ def analyze(
     *,
     gate_labels: Sequence[str] = (),
     seed: int = 0,
+    warnings: Sequence[str] = (),
 ) -> Analysis:
     """Every section over ``cells`` (in arm order, replicate order)."""
     runs = tuple(run_row(cell) for cell in cells)
@@ -211,4 +212,5 @@ def analyze(
         kills=kill_rows(arms, cells, runs),
         timelines=tuple(timeline(cell) for cell in cells),
         seed=seed,
+        warnings=tuple(warnings),
     )

@@ -45,18 +45,20 @@ def ledger_dirs(exp: Experiment) -> list[Path]:
     return sorted(p.parent for p in exp.results_dir.glob("*/ledger/runs.jsonl"))
 
 
-def _runs(dirs: Sequence[Path]) -> list[RunFacts]:
+def _runs(dirs: Sequence[Path], warnings: list[str] | None = None) -> list[RunFacts]:
     seen: dict[str, RunFacts] = {}
     for folder in dirs:
-        for run in read_run_facts(folder):
+        for run in read_run_facts(folder, warnings):
             if run.run_id not in seen or seen[run.run_id].exit_reason is None:
                 seen[run.run_id] = run
     return list(seen.values())
 
 
-def _iterations(dirs: Sequence[Path], run_ids: Collection[str]) -> Iterator[dict[str, Any]]:
+def _iterations(
+    dirs: Sequence[Path], run_ids: Collection[str], warnings: list[str]
+) -> Iterator[dict[str, Any]]:
     for folder in dirs:
-        yield from iter_iterations(folder, run_ids)
+        yield from iter_iterations(folder, run_ids, warnings)
 
 
 def _assign(
@@ -114,13 +116,17 @@ def _results(exp: Experiment, cell: str) -> Path:
     return exp.results_dir / cell
 
 
-def gather_cells(exp: Experiment, arm: str | None = None) -> list[CellInput]:
-    """Every cell of ``exp`` (or of one arm) that has at least one run in the ledger."""
+def gather_cells(
+    exp: Experiment, arm: str | None = None, warnings: list[str] | None = None
+) -> list[CellInput]:
+    """Every cell of ``exp`` (or of one arm) that has at least one run in the ledger; unreadable ledger lines
+    are skipped and reported in ``warnings``."""
     arms = [exp.arm(arm)] if arm else list(exp.arms)
     dirs = ledger_dirs(exp)
-    assigned = _assign(exp, arms, _runs(dirs))
+    notes = warnings if warnings is not None else []
+    assigned = _assign(exp, arms, _runs(dirs, notes))
     wanted = {r.run_id for runs in assigned.values() for r in runs}
-    activity = fold_iterations(_iterations(dirs, wanted), wanted)
+    activity = fold_iterations(_iterations(dirs, wanted, notes), wanted)
     labels = [g.label for g in exp.gates]
     cells = []
     for name, arm_name, k in _cell_order(exp, arms, list(assigned)):
@@ -142,9 +148,11 @@ def gather_cells(exp: Experiment, arm: str | None = None) -> list[CellInput]:
 def analyze_experiment(exp: Experiment, arm: str | None = None) -> Analysis:
     """Gather and analyze in one call (what ``ralph bench analyze`` runs)."""
     arms = [exp.arm(arm)] if arm else list(exp.arms)
-    cells = gather_cells(exp, arm)
+    warnings: list[str] = []
+    cells = gather_cells(exp, arm, warnings)
     labels = [g.label for g in exp.gates]
-    return analyze(exp.name, [arm_info(a) for a in arms], cells, gate_labels=labels, seed=exp.seed)
+    infos = [arm_info(a) for a in arms]
+    return analyze(exp.name, infos, cells, gate_labels=labels, seed=exp.seed, warnings=warnings)
 
 
 def cell_runs(exp: Experiment, cell: str) -> list[RunFacts]:

@@ -84,6 +84,15 @@ class CellMeta:
     exit_code: int | None = None
     attempts: tuple[RunAttempt, ...] = ()
 
+    def elapsed_s(self) -> float:
+        """Wall time of all finished attempts (a running attempt is not counted)."""
+        total = 0.0
+        for attempt in self.attempts:
+            if attempt.ended_at:
+                ended = datetime.fromisoformat(attempt.ended_at)
+                total += (ended - datetime.fromisoformat(attempt.started_at)).total_seconds()
+        return total
+
     def begin(self, pid: int) -> CellMeta:
         attempt = RunAttempt(started_at=now_iso(), pid=pid)
         return replace(

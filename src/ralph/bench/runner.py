@@ -197,7 +197,7 @@ class CellRunner:
             tasks_done=done,
             tasks_total=self.totals.get(cell.name),
             cost=cost,
-            elapsed_s=time.monotonic() - live.started if live else 0.0,
+            elapsed_s=meta.elapsed_s() + (time.monotonic() - live.started if live else 0.0),
             exit_code=meta.exit_code,
             note=self.notes.get(cell.name, ""),
         )

@@ -154,6 +154,8 @@ def analyze_cmd(
     for table in analysis_tables(analysis):
         console.print(_rich(table))
         console.print()
+    for warning in analysis.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 @bench_app.command("report")

@@ -77,6 +77,7 @@ def render_html(analysis: Analysis, out_dir: Path, plots: tuple[Plot, ...] | Non
         arms=len(analysis.arms),
         seed=analysis.seed,
         simulated=any(r.simulated for r in analysis.runs),
+        warnings=analysis.warnings,
         tables=[_table_view(t, out_dir) for t in analysis_tables(analysis)],
         plots=[_plot_view(p, hrefs) for p in (plots if plots is not None else draw_plots(analysis))],
         index=[(r.cell, r.arm, hrefs[r.cell]) for r in analysis.runs],

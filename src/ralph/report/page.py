@@ -28,6 +28,7 @@ figcaption { font-size: .9rem; color: #444; } figcaption a { margin-right: .4rem
 <h1>Experiment {{ experiment }}</h1>
 <p class="meta">Generated {{ generated }} by ralph bench report &middot; {{ cells }} cells &middot;
 {{ arms }} profiles/variants{% if seed is not none %} &middot; bootstrap seed {{ seed }}{% endif %}</p>
+{% for warning in warnings %}<p class="sim">Ledger warning: {{ warning }}</p>{% endfor %}
 {% if simulated %}<p class="sim">Simulated results: these runs used the <code>sim</code> backend, not real
 models.</p>{% endif %}
 {% for table in tables %}
