@@ -69,8 +69,8 @@ class GitRepo:
         try:
             head = (self._git_dir() / "HEAD").read_text(encoding="utf-8").strip()
         except OSError:
-            head = self.run("symbolic-ref", "-q", "HEAD", check=False).strip()
-            head = f"ref: {head}" if head else ""
+            name = self.run("rev-parse", "--abbrev-ref", "HEAD").strip()
+            return None if name == "HEAD" else name
         if head.startswith("ref: refs/heads/"):
             return head.removeprefix("ref: refs/heads/")
         return None

@@ -113,7 +113,11 @@ class TicketStore:
         return self._memo
 
     def find(self, ticket_id: str) -> Ticket | None:
-        return self._all().get(ticket_id)
+        """One ticket: from the memo when it is current, else one cache row (no full reload)."""
+        generation = self._fresh()
+        if self._memo is not None and generation == self._memo_gen:
+            return self._memo.get(ticket_id)
+        return self.cache.get(ticket_id)
 
     def get(self, ticket_id: str) -> Ticket:
         ticket = self.find(ticket_id)
@@ -246,7 +250,8 @@ class TicketStore:
             raise StoreError("cannot add tasks on a detached HEAD")
         author = self.git.user_name()
         ids = self._mutate(lambda tx: build_batch(tx, items, author=author, branch=branch))
-        return [self.get(i) for i in ids]
+        found = {t.id: t for t in self.cache.get_many(ids)}
+        return [found[i] for i in ids]
 
     def done(self, ticket_id: str) -> Ticket:
         """pending -> done: ``done_at`` = short HEAD (work not yet committed), ``completed_at`` = now."""
