@@ -83,3 +83,16 @@ def test_bench_reader_live_collected_and_not_started(live_run: LiveRun, tmp_path
     live_run.end("max_iterations", duration_s=100.0)
     assert reader.rows(time.time())[0].exit_reason == "max_iterations"
     reader.close()
+
+
+def test_a_state_file_brought_by_the_shared_plan_commit_is_not_the_cells_run(live_run: LiveRun) -> None:
+    live_run.save(running=False)
+    live_run.start(worktree=str(live_run.repo.parent / "planning-cell"))
+    live_run.end("complete")
+    reader = BenchReader([CellSource("opus", live_run.repo)], default_log_dir=live_run.log_dir)
+    assert reader.rows(time.time())[0].status is RunStatus.NO_RUN
+    live_run.run_id = "20270115_120000_eeeeee"
+    live_run.save()
+    live_run.start(worktree=str(live_run.repo))
+    assert reader.rows(time.time())[0].status is RunStatus.RUNNING
+    reader.close()

@@ -10,7 +10,7 @@ from typing import Any
 
 from ralph.errors import ExitReason
 from ralph.ledger.reader import final_run_lines
-from ralph.watch.model import RunFrame, RunStatus, build_frame
+from ralph.watch.model import RunFrame, RunSnapshot, RunStatus, build_frame
 from ralph.watch.sources import RunReader
 
 __all__ = ["BenchReader", "CellRow", "CellSource", "cell_row", "record_row"]
@@ -87,6 +87,13 @@ def record_row(name: str, record: Mapping[str, Any]) -> CellRow:
     )
 
 
+def _ran_in(snap: RunSnapshot, worktree: Path) -> bool:
+    """Whether the state's run ran in this worktree (the shared plan commit brings the planning cell's
+    state file into every other cell)."""
+    where = (snap.start or {}).get("worktree") or (snap.end or {}).get("worktree")
+    return not where or Path(str(where)).resolve() == worktree.resolve()
+
+
 class BenchReader:
     """Rows of every cell, frame after frame (one ``RunReader`` per cell worktree)."""
 
@@ -104,8 +111,9 @@ class BenchReader:
     def _row(self, cell: CellSource, now: float) -> CellRow:
         reader = self._readers.get(cell.name)
         if reader is not None and reader.repo.is_dir():
-            frame = build_frame(reader.read(), now)
-            if frame.status is not RunStatus.NO_RUN:
+            snap = reader.read()
+            frame = build_frame(snap, now)
+            if frame.status is not RunStatus.NO_RUN and _ran_in(snap, reader.repo):
                 return cell_row(cell.name, frame)
         if cell.results is not None and (cell.results / "runs.jsonl").is_file():
             lines = final_run_lines(cell.results)
