@@ -188,20 +188,32 @@ def _run_bounded(
 
 
 def _drain(proc: subprocess.Popen[bytes], stdout: IO[bytes], tail: _Tail, deadline: float) -> bool:
-    """Read output until EOF; True if ``deadline`` passed first (a background child may hold the pipe)."""
+    """Read output until EOF and the exit; True if ``deadline`` passed first.
+
+    After the command exits, a background child still holding the pipe gets ``_LINGER_S`` more.
+    """
     fd = stdout.fileno()
     linger_until: float | None = None
     while True:
         now = time.monotonic()
-        if linger_until is None and proc.poll() is not None:
-            linger_until = now + _LINGER_S
-        if linger_until is not None and now >= linger_until:
-            return False
-        if linger_until is None and now >= deadline:
+        if proc.poll() is not None:
+            linger_until = linger_until or now + _LINGER_S
+            if now >= linger_until:
+                return False
+        elif now >= deadline:
             return True
         ready, _, _ = select.select([fd], [], [], max(0.0, min(deadline - now, 0.1)))
         if ready:
             chunk = os.read(fd, 65536)
             if not chunk:
-                return False
+                return _wait_exit(proc, deadline)
             tail.add(chunk)
+
+
+def _wait_exit(proc: subprocess.Popen[bytes], deadline: float) -> bool:
+    """After EOF: wait for the exit itself (so a late signal cannot change its status); True on timeout."""
+    try:
+        proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return True
+    return False
