@@ -55,18 +55,32 @@ def _match_expression(text: str) -> str:
     return " OR ".join(f'"{w}"*' for w in words)
 
 
+def _weight(words: list[str], columns: tuple[str, str, str]) -> float:
+    """Sum of column weights (name 3, accept 2, notes 1) over query words that prefix a token there."""
+    score = 0.0
+    for word in words:
+        for text, weight in zip(columns, (3, 2, 1), strict=True):
+            if any(token.startswith(word) for token in _WORD.findall(text.lower())):
+                score += weight
+    return score
+
+
 def search_tickets(cache: Cache, text: str, limit: int = 20) -> dict[str, Any]:
-    """``{"query","results":[{"id","name","score"}],"keyword_cloud":{word:int}}``; score = -bm25."""
+    """``{"query","results":[{"id","name","score"}],"keyword_cloud":{word:int}}``. FTS5 finds the
+    matches; the score is the C tix's weighted sum, with bm25 breaking ties."""
     expression = _match_expression(text)
+    words = [w for w in _WORD.findall(text.lower()) if w]
     results: list[dict[str, Any]] = []
     if expression:
         rows = cache.db.execute(
-            "SELECT t.id, t.name, -bm25(tickets_fts, 3.0, 2.0, 1.0) AS score FROM tickets_fts"
+            "SELECT t.id, t.name, t.accept, t.notes FROM tickets_fts"
             " JOIN tickets t ON t.seq = tickets_fts.rowid WHERE tickets_fts MATCH ?"
-            " ORDER BY score DESC, t.seq LIMIT ?",
-            (expression, limit),
+            " ORDER BY bm25(tickets_fts, 3.0, 2.0, 1.0), t.seq",
+            (expression,),
         )
-        results = [{"id": r[0], "name": r[1], "score": round(r[2], 2)} for r in rows]
+        scored = [(_weight(words, (r[1], r[2], r[3])), index, r) for index, r in enumerate(rows)]
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        results = [{"id": r[0], "name": r[1], "score": round(score, 2)} for score, _, r in scored[:limit]]
     return {"query": text, "results": results, "keyword_cloud": _cloud(cache.db)}
 
 

@@ -1,0 +1,92 @@
+"""The cache is derived data: deleting it and rebuilding from plan.jsonl loses nothing."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+from ralph.tix import TicketStore
+from ralph.tix.replay import replay_text
+
+
+def _fill(store: TicketStore) -> None:
+    base = store.add_task({"name": "base", "accept": "ok"})
+    every = store.add_task(
+        {
+            "name": "every field ✓",
+            "spec": "spec.md",
+            "notes": "line one\nline two \u2028 sep",
+            "accept": "make test",
+            "check": "pytest -q tests/x",
+            "priority": "medium",
+            "deps": [base.id],
+            "labels": ["module:x", "epic:y"],
+            "parent": base.id,
+            "created_from": base.id,
+            "supersedes": base.id,
+            "decompose_depth": 2,
+            "assigned": "ralph",
+            "meta": {"model": "m1", "flag": True, "nested": {"a": 1}},
+            "cost": 0.125,
+        }
+    )
+    store.add_telemetry(every.id, {"cost": 1.5, "tokens_in": 1000, "stage_build": 1}, {"run_id": "r-1"})
+    store.fail(every.id, "context blown", "context")
+    store.done(base.id)
+    store.reject(base.id, "missing edge case")
+    store.done(base.id)
+    store.accept(base.id, "fine now")
+    store.update(
+        every.id, {"kill_reason": "timeout", "reject_reason": "x", "retries": 3, "labels_add": ["z"]}
+    )
+    issue = store.add_issue("an issue", spec="spec.md", labels=["triage"])
+    store.resolve_issue(issue.id)
+    store.add_note("a note")
+    gone = store.add_task({"name": "gone"})
+    store.delete(gone.id)
+
+
+def _snapshot(store: TicketStore) -> tuple[object, ...]:
+    return (store.all_tickets(), store.tombstones(), store.failures(), store.counts())
+
+
+def test_delete_cache_and_rebuild_keeps_every_field(store: TicketStore) -> None:
+    _fill(store)
+    before = _snapshot(store)
+    every = next(t for t in store.all_tickets() if t.name == "every field ✓")
+    assert every.meta == {
+        "model": "m1",
+        "flag": "true",
+        "nested": '{"a":1}',
+        "cost": 1.625,
+        "tokens_in": 1000,
+        "stage_build": 1,
+        "run_id": "r-1",
+    }
+    assert (every.kill_count, every.kill_reason, every.retries, every.decompose_depth) == (1, "timeout", 3, 2)
+    assert every.labels == ("module:x", "epic:y", "z") and every.check == "pytest -q tests/x"
+    store.close()
+    for path in glob.glob(str(store.tix_dir / "cache.db*")):
+        os.unlink(path)
+    rebuilt = TicketStore.open(store.root)
+    assert _snapshot(rebuilt) == before
+    rebuilt.close()
+
+
+def test_incremental_cache_equals_a_fresh_replay(store: TicketStore) -> None:
+    _fill(store)
+    replayed = replay_text(store.plan_path.read_text(encoding="utf-8"))
+    assert {t.id: t for t in store.all_tickets()} == replayed.tickets
+    assert sorted(store.tombstones(), key=lambda s: s.time) == sorted(
+        replayed.tombstones, key=lambda s: s.time
+    )
+
+
+def test_external_append_and_rewrite_are_picked_up(store: TicketStore) -> None:
+    task = store.add_task({"name": "a"})
+    line = store.plan_path.read_text(encoding="utf-8").replace('"name":"a"', '"name":"renamed"')
+    with open(store.plan_path, "a", encoding="utf-8") as plan:
+        plan.write(line)
+    assert store.get(task.id).name == "renamed"
+    store.plan_path.write_text(line.replace("renamed", "rewritten"), encoding="utf-8")
+    assert store.get(task.id).name == "rewritten"
