@@ -58,3 +58,13 @@ def test_commit_paths_commits_only_those_paths(git_repo: Path) -> None:
     assert sorted(git(git_repo, "status", "--porcelain=v1").splitlines()) == [" M README.md", "A  staged.txt"]
     assert commit_paths(git_repo, [".tix/plan.jsonl"], "again") is None
     assert commit_paths(git_repo, [], "none") is None
+
+
+def test_commit_paths_skips_paths_that_do_not_exist(git_repo: Path) -> None:
+    write(git_repo, "ralph/config.toml", "x = 1\n")
+    assert commit_paths(git_repo, ["ralph", ".tix", "missing/file.txt"], "ralph: init") is not None
+    assert committed_files(git_repo) == {"README.md", "ralph/config.toml"}
+    (git_repo / "ralph" / "config.toml").unlink()
+    assert commit_paths(git_repo, ["ralph", ".tix"], "ralph: drop config") is not None
+    assert committed_files(git_repo) == {"README.md"}
+    assert commit_paths(git_repo, ["nothing-here"], "none") is None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ralph.gitops.command import LOCAL_TIMEOUT_S, git
+from ralph.gitops.command import LOCAL_TIMEOUT_S, decode_path, git
 from ralph.gitops.repo import repo_root, resolve
 
 COMMIT_TIMEOUT_S = 4 * LOCAL_TIMEOUT_S
@@ -22,11 +23,24 @@ def commit_all(repo: Path, message: str, *, include_untracked: bool = True) -> s
 def commit_paths(repo: Path, paths: Sequence[str], message: str) -> str | None:
     """Commit only ``paths`` (relative to the root; other staged changes stay staged); None if unchanged."""
     root = repo_root(repo)
-    specs = [f":(top,literal){path}" for path in paths]
+    specs = [f":(top,literal){path}" for path in _present(root, paths)]
     if not specs:
         return None
     git(root, "add", "-A", "--", *specs)
     return _commit(root, message, specs)
+
+
+def _present(root: Path, paths: Sequence[str]) -> list[str]:
+    """The paths that exist on disk or in the index (a path matching neither would make git fail)."""
+    tracked = decode_path(git(root, "ls-files", "-z", "--", *(f":(top,literal){p}" for p in paths)).out)
+    known = set(tracked.split("\0"))
+    return [
+        path
+        for path in paths
+        if os.path.lexists(root / path)
+        or path in known
+        or any(k.startswith(path.rstrip("/") + "/") for k in known)
+    ]
 
 
 def _commit(root: Path, message: str, specs: Sequence[str]) -> str | None:
