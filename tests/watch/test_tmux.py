@@ -2,7 +2,8 @@
 
 The bundled scenario is created and planned with the `ralph` command; `ralph watch` starts first (showing the
 plan run), then `ralph construct` runs in the background; the pane must show the new run running, its
-fields changing, and its end; `q` must quit with status 0 and the terminal back in canonical mode.
+fields changing, and its end; `q` and Ctrl-C must quit with status 0 and the terminal back in canonical
+mode.
 """
 
 from __future__ import annotations
@@ -45,9 +46,12 @@ class Pane:
     def type(self, text: str) -> None:
         self._tmux("send-keys", "-t", "w", "-l", text)
 
+    def key(self, name: str) -> None:
+        self._tmux("send-keys", "-t", "w", name)
+
     def enter(self, line: str) -> None:
         self.type(line)
-        self._tmux("send-keys", "-t", "w", "Enter")
+        self.key("Enter")
 
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "w")
@@ -94,12 +98,20 @@ def pane(planned_scenario: Path) -> Iterator[Pane]:
         pane.kill()
 
 
+def exit_line(screen: str, count: int) -> str:
+    """The ``count``-th ``watch-exit=N`` line printed by the shell ("" until there is one)."""
+    found = re.findall(r"^watch-exit=\d+$", screen, re.M)
+    return found[count - 1] if len(found) >= count else ""
+
+
 def field(screen: str, name: str) -> str:
     match = re.search(rf"│ {name} +(.*?) *│", screen)
     return match.group(1) if match else ""
 
 
-def test_watch_follows_a_simulated_construct_and_quits_on_q(planned_scenario: Path, pane: Pane) -> None:
+def test_watch_follows_a_simulated_construct_and_quits_on_q_and_ctrl_c(
+    planned_scenario: Path, pane: Pane
+) -> None:
     repo = planned_scenario
     pane.enter(f"RALPH_PROFILE=hybrid {RALPH} watch --interval 0.2; echo watch-exit=$?")
     pane.wait_for(lambda s: "ralph watch" in s and "last exit" in s, "the plan run's frame")
@@ -132,8 +144,14 @@ def test_watch_follows_a_simulated_construct_and_quits_on_q(planned_scenario: Pa
     assert field(end, "cost").startswith("$") and field(end, "cost") != "$0.0000"
     assert "activity" in end and "== " in end
     pane.type("q")
-    after = pane.wait_for(lambda s: re.search(r"^watch-exit=\d+", s, re.M) is not None, "watch to exit")
-    assert re.search(r"^watch-exit=0$", after, re.M), after
+    after = pane.wait_for(lambda s: exit_line(s, 1), "watch to exit on q")
+    assert exit_line(after, 1) == "watch-exit=0", after
+    pane.enter("clear")
+    pane.enter(f"{RALPH} watch --interval 0.2; echo watch-exit=$?")
+    pane.wait_for(lambda s: "last exit max_iterations" in s, "watch to start again")
+    pane.key("C-c")
+    after = pane.wait_for(lambda s: exit_line(s, 1), "watch to exit on Ctrl-C")
+    assert exit_line(after, 1) == "watch-exit=0", after
     pane.enter("stty -a | grep -o -- '-\\?icanon' | sed 's/^/mode=/'")
     mode = pane.wait_for(lambda s: re.search(r"^mode=", s, re.M) is not None, "the terminal mode")
     assert re.search(r"^mode=icanon$", mode, re.M), mode
