@@ -18,7 +18,7 @@ from tests.gitops.repos import git, tree_state, write
 
 from ralph.gitops import revert_attempt, snapshot_attempt
 
-EXAMPLES = int(os.environ.get("GITOPS_PROPERTY_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("GITOPS_PROPERTY_EXAMPLES", "25"))
 """Examples per run; raise it for a longer hunt (e.g. 500)."""
 BASE_IGNORE = "*.log\nbuild/\n"
 TRACKED = [
