@@ -94,7 +94,7 @@ def git(
         out, err = proc.communicate(stdin, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         kill_group(proc.pid, grace_s=1.0)
-        proc.communicate(timeout=5.0)
+        _reap(proc)
         removed = clear_stale_locks(repo, min_age_s=0.0)
         note = f"; removed {', '.join(map(str, removed))} left by it" if removed else ""
         raise GitError(f"git {args[0]} timed out after {timeout_s:g}s in {repo}{note}") from None
@@ -102,6 +102,18 @@ def git(
     if run.returncode not in ok:
         raise GitError(_failure_message(repo, run))
     return run
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> None:
+    """Collect a killed git; a hook child that left our process group may still hold the pipes."""
+    try:
+        proc.communicate(timeout=5.0)
+    except subprocess.TimeoutExpired:
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+        proc.kill()
+        proc.wait()
 
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
