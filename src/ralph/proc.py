@@ -136,6 +136,9 @@ def run_command(
         if time.monotonic() > deadline:
             timed_out = True
             break
+    if not timed_out:
+        # stdout can close before the program exits: let it exit on its own before killing stragglers
+        timed_out = not proc.wait_exit(deadline - time.monotonic())
     proc.kill()
     code = proc.wait()
     return Completed(
@@ -265,6 +268,14 @@ class LineProcess:
 
     def poll(self) -> int | None:
         return self._proc.poll()
+
+    def wait_exit(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the leader to exit on its own; True if it did."""
+        try:
+            self._proc.wait(timeout=max(timeout_s, 0.0))
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def kill(self, grace_s: float = 2.0) -> None:
         """Kill the whole process group (also after a normal exit: background children go too)."""
