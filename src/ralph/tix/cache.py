@@ -16,7 +16,7 @@ from typing import Any
 
 from ralph.errors import StoreError
 from ralph.tix.journal import Fingerprint, Journal
-from ralph.tix.lines import decode_ticket, dump_line, encode_ticket
+from ralph.tix.lines import decode_canonical, dump_line, encode_ticket
 from ralph.tix.records import Failure, Ticket, Tombstone
 from ralph.tix.replay import PlanState, parse_lines, record_ids
 from ralph.tix.schema import apply_migrations
@@ -95,6 +95,21 @@ class Cache:
             self._store_fingerprint(chunk.fingerprint, generation)
             return generation, chunk.torn
 
+    def ensure_search_index(self) -> None:
+        """Rebuild the FTS5 index when tickets changed since it was built (search is rare; writes stay
+        cheap)."""
+        rows = dict(self.db.execute("SELECT key, value FROM cache_meta WHERE key LIKE '%generation'"))
+        if rows.get("fts_generation") == rows.get("generation", "0"):
+            return
+        with self.transaction():
+            self.db.execute("DELETE FROM tickets_fts")
+            self.db.execute(
+                "INSERT INTO tickets_fts (rowid, name, accept, notes)"
+                " SELECT seq, name, accept, notes FROM tickets"
+            )
+            generation = rows.get("generation", "0")
+            self.db.execute("INSERT OR REPLACE INTO cache_meta VALUES ('fts_generation', ?)", (generation,))
+
     def invalidate(self) -> None:
         """Forget the fingerprint so the next refresh rebuilds from scratch."""
         with self.transaction():
@@ -140,18 +155,13 @@ class Cache:
                 seqs[ticket_id] = next_seq
                 next_seq += 1
             rows.append((state.tickets[ticket_id], seqs[ticket_id]))
-        self._delete_children([t.id for t, _ in rows], [seq for _, seq in rows])
+        self._delete_children([t.id for t, _ in rows])
         self._insert_tickets(rows)
         self._insert_history(state.tombstones, state.failures)
 
-    def _delete_children(self, ids: Sequence[str], seqs: Sequence[int]) -> None:
-        for table, column in (
-            ("ticket_deps", "ticket_id"),
-            ("ticket_labels", "ticket_id"),
-            ("ticket_meta", "ticket_id"),
-        ):
-            self.db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
-        self.db.executemany("DELETE FROM tickets_fts WHERE rowid = ?", [(s,) for s in seqs])
+    def _delete_children(self, ids: Sequence[str]) -> None:
+        for table in ("ticket_deps", "ticket_labels", "ticket_meta"):
+            self.db.executemany(f"DELETE FROM {table} WHERE ticket_id = ?", [(i,) for i in ids])
 
     def _insert_tickets(self, rows: Sequence[tuple[Ticket, int]]) -> None:
         db = self.db
@@ -178,10 +188,6 @@ class Cache:
                 for t, _ in rows
                 for key, value in t.meta.items()
             ],
-        )
-        db.executemany(
-            "INSERT INTO tickets_fts (rowid, name, accept, notes) VALUES (?, ?, ?, ?)",
-            [(s, t.name, t.accept, t.notes) for t, s in rows],
         )
 
     def _insert_history(self, stones: Iterable[Tombstone], failures: Iterable[Failure]) -> None:
@@ -280,7 +286,7 @@ def _unchanged(fp: Fingerprint, st: Any) -> bool:
 
 
 def _ticket(data: str) -> Ticket:
-    return decode_ticket(json.loads(data))
+    return decode_canonical(json.loads(data))
 
 
 def _row(t: Ticket, seq: int) -> tuple[Any, ...]:

@@ -6,7 +6,6 @@ runs ``git`` with an argument list.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +39,8 @@ class GitRepo:
         self._user: str | None = None
 
     def run(self, *args: str, check: bool = True) -> str:
+        import subprocess
+
         try:
             done = subprocess.run(
                 ["git", "-C", str(self.root), *args],
@@ -110,6 +111,8 @@ class GitRepo:
 
     def show(self, rev: str, relpath: str) -> str | None:
         """File content at ``rev``, or None when it does not exist there."""
+        import subprocess
+
         done = subprocess.run(
             ["git", "-C", str(self.root), "show", f"{rev}:{relpath}"], capture_output=True, check=False
         )
@@ -125,6 +128,8 @@ class GitRepo:
         """Content of ``relpath`` at each commit, fetched through one ``git cat-file --batch``."""
         if not hashes:
             return []
+        import subprocess
+
         request = "".join(f"{h}:{relpath}\n" for h in hashes).encode()
         done = subprocess.run(
             ["git", "-C", str(self.root), "cat-file", "--batch"],

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
-import tempfile
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,6 +147,8 @@ class Journal:
         """Replace the file atomically (temp file + fsync + rename). Caller holds the lock."""
         if not self.is_locked:
             raise StoreError("internal: rewrite without the plan lock")
+        import tempfile
+
         folder = self.plan_path.parent
         fd, tmp = tempfile.mkstemp(prefix=".plan-", suffix=".tmp", dir=folder)
         try:
@@ -169,7 +170,7 @@ class Journal:
 
 def _tail_hash(fd: int, end: int) -> str:
     start = max(0, end - TAIL_BYTES)
-    return hashlib.blake2b(os.pread(fd, end - start, start), digest_size=16).hexdigest()
+    return f"{zlib.crc32(os.pread(fd, end - start, start)):08x}-{end - start}"
 
 
 def _same_prefix(fd: int, st: os.stat_result, expect: Fingerprint) -> bool:

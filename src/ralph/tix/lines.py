@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 from typing import Any
 
 from ralph.errors import UsageError
@@ -17,6 +18,7 @@ from ralph.tix.records import Failure, MetaValue, Priority, TaskStatus, Ticket, 
 __all__ = [
     "TICKET_KINDS",
     "TIME_DIGITS",
+    "decode_canonical",
     "decode_failure",
     "decode_ticket",
     "decode_tombstone",
@@ -56,6 +58,24 @@ _KNOWN_KEYS = frozenset(
         _TEXT_KEYS, _LATE_TEXT_KEYS, _C_TIME_KEYS, _NEW_TEXT_KEYS, _INT_KEYS, _NEW_TIME_KEYS
     )
 )
+
+
+_ORDER = (
+    *_TEXT_KEYS, "priority", "deps", "labels", *_LATE_TEXT_KEYS, *_C_TIME_KEYS, _NEW_TEXT_KEYS[0], *_INT_KEYS,
+    _NEW_TEXT_KEYS[1], *_NEW_TIME_KEYS,
+)  # fmt: skip
+"""Key order after ``t,id,name,s``: the C tix order, then the new keys."""
+_VALUES = attrgetter(*_ORDER)
+_TIMES = frozenset(_C_TIME_KEYS + _NEW_TIME_KEYS)
+
+
+_TYPES = {kind.value: kind for kind in TicketType}
+_STATUSES = {status.value: status for status in TaskStatus}
+_PRIORITIES = {level.label: level for level in Priority}
+
+
+_CANON_KEYS = frozenset(_ORDER) | {"t", "id", "name", "s", "meta"}
+_ALL_TEXT = (*_TEXT_KEYS, *_LATE_TEXT_KEYS, *_NEW_TEXT_KEYS, "name", "id")
 
 
 def dump_line(record: Mapping[str, Any]) -> str:
@@ -119,9 +139,65 @@ def _priority(value: object) -> Priority:
         return Priority.NONE
 
 
+def _plain(value: object) -> bool:
+    return type(value) in (str, int) or (
+        type(value) is float and math.isfinite(value) and not value.is_integer()
+    )
+
+
+def _fast_decode(rec: Mapping[str, Any], previous: Ticket | None) -> Ticket | None:
+    """Decode a well-typed record without per-field coercion; None sends it to the lenient path."""
+    if not rec.keys() <= _CANON_KEYS or rec.get("s", "p") not in _STATUSES:
+        return None
+    meta = rec.get("meta") or {}
+    deps, labels = rec.get("deps") or [], rec.get("labels") or []
+    if type(meta) is not dict or not all(_plain(v) for v in meta.values()):
+        return None
+    if (
+        type(deps) is not list
+        or type(labels) is not list
+        or not all(type(x) is str for x in (*deps, *labels))
+    ):
+        return None
+    if (
+        not all(type(rec.get(k, "")) is str for k in _ALL_TEXT)
+        or rec.get("priority", "none") not in _PRIORITIES
+    ):
+        return None
+    if not all(type(rec.get(k, 0)) is int for k in _INT_KEYS) or not all(
+        _finite(rec.get(k, 0)) for k in _TIMES
+    ):
+        return None
+    merged = {**previous.meta, **meta} if previous is not None else meta
+    fields = {**rec, "deps": list(dict.fromkeys(deps)), "labels": list(dict.fromkeys(labels)), "meta": merged}
+    return decode_canonical(fields)
+
+
+def _finite(value: object) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)  # type: ignore[arg-type]
+
+
+def decode_canonical(rec: Mapping[str, Any]) -> Ticket:
+    """Fast path for records this module wrote (the cache's ``data`` column): types are already right."""
+    g = rec.get
+    return Ticket(
+        rec["id"], _TYPES[rec["t"]], _STATUSES[rec["s"]], rec["name"], g("spec", ""), g("notes", ""),
+        g("accept", ""), g("check", ""), _PRIORITIES.get(g("priority", "none"), Priority.NONE),
+        tuple(g("deps", ())), tuple(g("labels", ())), g("parent", ""), g("created_from", ""),
+        g("supersedes", ""), g("created_from_name", ""), g("supersedes_name", ""), g("supersedes_reason", ""),
+        g("decompose_depth", 0), g("kill_reason", ""), g("kill_count", 0), g("retries", 0),
+        g("reject_reason", ""), g("author", ""), g("assigned", ""), g("branch", ""), g("done_at", ""),
+        float(g("created_at", 0.0)), float(g("updated_at", 0.0)), g("completed_at", ""),
+        float(g("resolved_at", 0.0)), float(g("compacted_at", 0.0)), g("meta") or {},
+    )  # fmt: skip
+
+
 def decode_ticket(rec: Mapping[str, Any], previous: Ticket | None = None) -> Ticket:
     """A ticket line replaces the row (full replace); meta merges over ``previous.meta``, and unknown
     top-level keys (C-era telemetry such as ``"cost"``) are read as meta."""
+    fast = _fast_decode(rec, previous)
+    if fast is not None:
+        return fast
     meta: dict[str, MetaValue] = dict(previous.meta) if previous is not None else {}
     nested = rec.get("meta")
     if isinstance(nested, dict):
@@ -156,41 +232,27 @@ def _time(value: float) -> float | int:
 def encode_ticket(ticket: Ticket, meta_keys: Iterable[str] | None = None) -> dict[str, Any]:
     """The ticket as a JSONL record in C key order, empty fields omitted. ``meta_keys`` limits the meta
     written to those keys (a delta); None writes all of it, sorted."""
-    rec: dict[str, Any] = {"t": ticket.type.value, "id": ticket.id, "name": ticket.name}
-    rec["s"] = ticket.status.value
-    _put_texts(rec, ticket, _TEXT_KEYS)
-    if ticket.priority:
-        rec["priority"] = ticket.priority.label
-    if ticket.deps:
-        rec["deps"] = list(ticket.deps)
-    if ticket.labels:
-        rec["labels"] = list(ticket.labels)
-    _put_texts(rec, ticket, _LATE_TEXT_KEYS)
-    _put_times(rec, ticket, _C_TIME_KEYS)
-    _put_texts(rec, ticket, _NEW_TEXT_KEYS[:1])
-    for key in _INT_KEYS:
-        if getattr(ticket, key):
-            rec[key] = getattr(ticket, key)
-    _put_texts(rec, ticket, _NEW_TEXT_KEYS[1:])
-    _put_times(rec, ticket, _NEW_TIME_KEYS)
-    keys = sorted(ticket.meta) if meta_keys is None else sorted(k for k in meta_keys if k in ticket.meta)
-    if keys:
-        rec["meta"] = {key: ticket.meta[key] for key in keys}
-    return rec
-
-
-def _put_texts(rec: dict[str, Any], ticket: Ticket, keys: Iterable[str]) -> None:
-    for key in keys:
-        value = getattr(ticket, key)
+    rec: dict[str, Any] = {
+        "t": ticket.type.value,
+        "id": ticket.id,
+        "name": ticket.name,
+        "s": ticket.status.value,
+    }
+    for key, value in zip(_ORDER, _VALUES(ticket), strict=True):
         if value:
             rec[key] = value
-
-
-def _put_times(rec: dict[str, Any], ticket: Ticket, keys: Iterable[str]) -> None:
-    for key in keys:
-        value = getattr(ticket, key)
-        if value:
-            rec[key] = _time(value)
+    if "priority" in rec:
+        rec["priority"] = ticket.priority.label
+    for key in ("deps", "labels"):
+        if key in rec:
+            rec[key] = list(rec[key])
+    for key in _TIMES.intersection(rec):
+        rec[key] = _time(rec[key])
+    meta = ticket.meta
+    keys = sorted(meta) if meta_keys is None else sorted(k for k in meta_keys if k in meta)
+    if keys:
+        rec["meta"] = {key: meta[key] for key in keys}
+    return rec
 
 
 def tombstone_record(stone: Tombstone) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
@@ -234,7 +234,7 @@ def is_ticket_id(text: object) -> bool:
 def new_id(kind: TicketType, taken: Container[str]) -> str:
     """A fresh ``<prefix>-<8 hex>`` id not in ``taken``."""
     for _ in range(64):
-        candidate = f"{kind.prefix}-{secrets.token_hex(4)}"
+        candidate = f"{kind.prefix}-{os.urandom(4).hex()}"
         if candidate not in taken:
             return candidate
     raise StoreError("could not generate a unique ticket id")

@@ -115,6 +115,12 @@ def m003_meta_numeric(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX ticket_meta_key ON ticket_meta(key)")
 
 
+def m004_lean_indexes(db: sqlite3.Connection) -> None:
+    """Drop secondary indexes that queries do not need (faster rebuilds; primary keys cover the joins)."""
+    for index in ("tickets_order", "ticket_meta_key", "ticket_labels_label"):
+        db.execute(f"DROP INDEX IF EXISTS {index}")
+
+
 def _column_type(column: str) -> str:
     if column == "id":
         return "TEXT PRIMARY KEY"
@@ -131,6 +137,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial", m001_initial),
     ("002_search", m002_search),
     ("003_meta_numeric", m003_meta_numeric),
+    ("004_lean_indexes", m004_lean_indexes),
 ]
 
 

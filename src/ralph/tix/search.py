@@ -68,6 +68,7 @@ def _weight(words: list[str], columns: tuple[str, str, str]) -> float:
 def search_tickets(cache: Cache, text: str, limit: int = 20) -> dict[str, Any]:
     """``{"query","results":[{"id","name","score"}],"keyword_cloud":{word:int}}``. FTS5 finds the
     matches; the score is the C tix's weighted sum, with bm25 breaking ties."""
+    cache.ensure_search_index()
     expression = _match_expression(text)
     words = [w for w in _WORD.findall(text.lower()) if w]
     results: list[dict[str, Any]] = []

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from ralph.errors import StoreError
@@ -24,10 +24,16 @@ __all__ = [
 _TASK = TicketType.TASK
 
 
+def _iso_local(when: float) -> str:
+    """ISO-8601 local time with a ``+HH:MM`` offset (C tix ``completed_at``), without importing datetime."""
+    text = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(when))
+    return f"{text[:-2]}:{text[-2:]}"
+
+
 def done_ticket(t: Ticket, *, head: str, branch: str | None, now: float) -> Ticket:
     """pending -> done; ``done_at`` = short HEAD before the work is committed, branch re-stamped."""
     require_status(t, "mark done", TaskStatus.PENDING, kind=_TASK)
-    stamp = datetime.fromtimestamp(now).astimezone().isoformat(timespec="seconds")
+    stamp = _iso_local(now)
     return replace(
         t, status=TaskStatus.DONE, done_at=head, branch=branch or t.branch, completed_at=stamp, updated_at=now
     )
