@@ -97,20 +97,32 @@ def measure(name: str, args: list[str], cwd: Path) -> dict[str, float | str]:
     return {"step": name, "seconds": elapsed, "peak_rss_mb": usage.ru_maxrss / 1024, "output_bytes": len(out)}
 
 
+def _json_floor(path: Path) -> float:
+    """Seconds a child needs just to json.loads every line (the floor for any reader of this ledger)."""
+    code = "import json,sys\nfor line in open(sys.argv[1], 'rb'): json.loads(line)"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--iterations", type=int, default=100, help="stage records per run")
-    parser.add_argument("--keep", type=Path, help="generate here and keep the files")
+    parser.add_argument("--keep", type=Path, help="generate here (or reuse what is there) and keep the files")
     options = parser.parse_args()
     root = options.keep or Path(tempfile.mkdtemp(prefix="bench-analyze-"))
     root.mkdir(parents=True, exist_ok=True)
     try:
         started = time.perf_counter()
-        exp = generate(root, options.runs, options.iterations)
+        exp = root / "900-synthetic"
+        if not (exp / "logs" / "iterations.jsonl").is_file():
+            generate(root, options.runs, options.iterations)
         size = (exp / "logs" / "iterations.jsonl").stat().st_size / 1e6
-        print(f"generated {options.runs} runs x {options.iterations} iterations ({size:.0f} MB) "
-              f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        print(f"ledger: {options.runs} runs x {options.iterations} iterations ({size:.0f} MB), "
+              f"ready in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        floor = _json_floor(exp / "logs" / "iterations.jsonl")
+        print(f"calibration: bare json.loads of every iterations line takes {floor:.1f} s on this machine")
         rows = [
             measure("analyze", ["bench", "analyze", str(exp)], root),
             measure("analyze --json", ["bench", "analyze", str(exp), "--json"], root),

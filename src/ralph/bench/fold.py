@@ -1,8 +1,8 @@
 """Fold a stream of stage executions into per-run activity, in one pass and bounded memory.
 
 Lines of concurrent runs interleave in one ``iterations.jsonl``; the fold keeps one accumulator per run.
-Timelines (tasks accepted over the run's wall time since its first stage, or over summed stage time for the
-earlier ralph's lines, which carry no start times) are thinned to at most ``TIMELINE_POINTS``.
+Timelines (tasks accepted over the run's wall time since its first stage when stages carry start times
+``ts``, else over summed stage time, as for the earlier ralph's lines) are thinned to ``TIMELINE_POINTS``.
 """
 
 from __future__ import annotations
@@ -133,13 +133,12 @@ class _RunAcc:
     def add(self, line: Mapping[str, Any]) -> None:
         """Fold one iteration line (a dict as the ledger reader yields it); odd values count as zero."""
         try:
-            values = _read(line)
+            stage, used, cost, duration, outcome, ts, accepted, kill, auto, vretry, local = _read(line)
         except (KeyError, TypeError, AttributeError, ValueError):
-            values = _read(_clean(line))
-        stage, used, cost, duration, outcome, ts, accepted, kill, auto, vretry, local = values
-        acc = self.stages.get(stage)
-        if acc is None:
-            acc = self.stages[stage] = _StageAcc()
+            stage, used, cost, duration, outcome, ts, accepted, kill, auto, vretry, local = _read(
+                _clean(line)
+            )
+        acc = self.stages.get(stage) or self.stages.setdefault(stage, _StageAcc())
         acc.count += 1
         acc.cost += cost
         acc.tokens += used
@@ -154,7 +153,14 @@ class _RunAcc:
             self.local += used
         else:
             self.cloud += used
-        self._advance(ts, duration)
+        if ts > 0:
+            if self.start is None:
+                self.start = ts
+            end = ts + duration - self.start
+            if end > self.elapsed:
+                self.elapsed = end
+        else:
+            self.elapsed += duration
         if accepted:
             self.accepted += accepted
             self.times.append(self.elapsed)
@@ -163,15 +169,6 @@ class _RunAcc:
     def _kill(self, acc: _StageAcc, reason: str) -> None:
         acc.killed += 1
         self.kills[reason] = self.kills.get(reason, 0) + 1
-
-    def _advance(self, ts: float, duration: float) -> None:
-        """Wall time since the first stage when stages carry start times, else summed stage time."""
-        if ts > 0:
-            if self.start is None:
-                self.start = ts
-            self.elapsed = max(self.elapsed, ts + duration - self.start)
-        else:
-            self.elapsed += duration
 
     def freeze(self, run_id: str) -> RunActivity:
         stages = {

@@ -68,16 +68,17 @@ def _assign(
     cells of their own."""
     cells = [exp.cell(arm, k) for arm in arms for k in range(1, exp.replicates + 1)]
     by_branch = {c.branch: c.name for c in cells}
-    by_tree = {os.path.realpath(c.worktree): c.name for c in cells}
+    by_tree: dict[str, str] = {}
     names = {arm.name for arm in arms}
     found: dict[str, list[RunFacts]] = defaultdict(list)
     loose: dict[str, list[RunFacts]] = defaultdict(list)
     for run in runs:
         if (run.experiment is not None and run.experiment != exp.name) or (run.is_plan and not with_plan):
             continue
-        cell = by_branch.get(run.branch) or (
-            by_tree.get(os.path.realpath(run.worktree)) if run.worktree else None
-        )
+        cell = by_branch.get(run.branch)
+        if cell is None and run.worktree:
+            by_tree = by_tree or {os.path.realpath(c.worktree): c.name for c in cells}
+            cell = by_tree.get(os.path.realpath(run.worktree))
         if cell is not None:
             found[cell].append(run)
         elif run.experiment is None and run.profile in names:

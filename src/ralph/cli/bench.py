@@ -128,6 +128,19 @@ def collect_cmd(
               f"+{r.insertions}/-{r.deletions} runs={len(r.run_ids)}")  # fmt: skip
 
 
+RICH_ROWS = 200
+"""Larger tables are printed as plain aligned text (Rich lays out big tables slowly)."""
+
+
+def _plain(table: Table) -> str:
+    columns = list(zip(table.headers, *table.rows, strict=True))
+    widths = [max(len(value) for value in column) for column in columns]
+    lines = [table.title]
+    for row in (table.headers, *table.rows):
+        lines.append("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+    return "\n".join([*lines, table.note] if table.note else lines)
+
+
 def _rich(table: Table) -> RichTable:
     out = RichTable(
         title=table.title, title_justify="left", caption=table.note or None, caption_justify="left"
@@ -152,8 +165,11 @@ def analyze_cmd(
         return
     console = _console()
     for table in analysis_tables(analysis):
-        console.print(_rich(table))
-        console.print()
+        if len(table.rows) > RICH_ROWS:
+            print(_plain(table) + "\n")
+        else:
+            console.print(_rich(table))
+            console.print()
     for warning in analysis.warnings:
         print(f"warning: {warning}", file=sys.stderr)
 
