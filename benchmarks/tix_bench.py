@@ -100,8 +100,13 @@ def _rebuild(repo: Path) -> None:
     store.close()
 
 
+_CLI_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+_CLI_ENV["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "tix-bench-pycache")
+
+
 def _cli(repo: Path, *args: str) -> None:
-    subprocess.run([TIX, *args], cwd=repo, check=True, capture_output=True)
+    """Run the installed ``tix`` with bytecode caching on (as a normal install has it)."""
+    subprocess.run([TIX, *args], cwd=repo, check=True, capture_output=True, env=_CLI_ENV)
 
 
 def bench_size(count: int, repeat: int) -> list[tuple[str, tuple[float, float]]]:
@@ -124,6 +129,7 @@ def bench_size(count: int, repeat: int) -> list[tuple[str, tuple[float, float]]]
             ("done + accept, in-process", _timed(lambda: _done_accept(store, next(cycle)), repeat * 4))
         )
         store.close()
+        _cli(repo, "query", "full")
         rows.append(("CLI tix query full (wall)", _timed(lambda: _cli(repo, "query", "full"), repeat)))
         rows.append(
             ("CLI tix task add (wall)", _timed(lambda: _cli(repo, "task", "add", '{"name":"x"}'), repeat))
@@ -149,6 +155,13 @@ def _import_ms(module: str) -> float:
     return float("nan")
 
 
+def _calibration_us() -> float:
+    """``sum(range(1000))`` in microseconds: about 8-10 on an idle desktop, so it scales the table."""
+    import timeit
+
+    return min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000")
@@ -165,6 +178,7 @@ def main() -> None:
         print(f"{name:48s}{cells}")
     print()
     print(f"load average at end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (figures are medians)")
+    print(f"calibration: sum(range(1000)) = {_calibration_us():.1f} us (about 8-10 us on an idle desktop)")
     for module in ("ralph.cli.tix", "ralph.tix", "typer"):
         print(f"import {module}: {_import_ms(module):.1f} ms cumulative (python -X importtime)")
 

@@ -67,6 +67,18 @@ def test_branch_scope(store: TicketStore) -> None:
     unscoped.close()
 
 
+def test_adopt_moves_live_tasks_to_the_current_branch(store: TicketStore) -> None:
+    live = store.add_task({"name": "live"})
+    finished = store.add_task({"name": "finished"})
+    store.done(finished.id)
+    store.accept(finished.id)
+    subprocess.run(["git", "checkout", "-qb", "cell"], cwd=store.root, check=True)
+    assert store.adopt("main") == [live.id]
+    assert store.get(live.id).branch == "cell" and store.get(finished.id).branch == "main"
+    assert store.adopt("main") == []
+    assert store.done(live.id).status is TaskStatus.DONE
+
+
 def test_detached_head_refuses_add(store: TicketStore) -> None:
     subprocess.run(["git", "checkout", "-q", "--detach"], cwd=store.root, check=True)
     with pytest.raises(StoreError, match="detached HEAD"):

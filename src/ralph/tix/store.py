@@ -12,20 +12,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ralph.errors import StoreError
-from ralph.tix.cache import Cache
-from ralph.tix.gitinfo import GitRepo, find_root
-from ralph.tix.journal import Journal
-from ralph.tix.records import (
-    Failure,
-    Priority,
-    TaskCounts,
-    TaskStatus,
-    Ticket,
-    TicketType,
-    Tombstone,
-    ValidationReport,
-    new_id,
-)
+from ralph.tix.gitinfo import find_root
+from ralph.tix.reads import StoreReader
+from ralph.tix.records import Priority, TaskStatus, Ticket, TicketType, new_id
 from ralph.tix.rules import apply_update, build_ticket, check_branch, check_refs, merge_telemetry
 from ralph.tix.setup import init_tix_dir
 from ralph.tix.transitions import (
@@ -41,25 +30,10 @@ from ralph.tix.tx import Mutation
 __all__ = ["TicketStore"]
 
 T = TypeVar("T")
-StatusFilter = TaskStatus | Iterable[TaskStatus] | None
-_LIVE = frozenset({TaskStatus.PENDING, TaskStatus.DONE})
 
 
-class TicketStore:
+class TicketStore(StoreReader):
     """Tasks, issues and notes of one repository (``.tix/plan.jsonl`` + ``.tix/cache.db``)."""
-
-    def __init__(self, root: Path, *, branch_scope: bool = True) -> None:
-        self.root = root
-        self.tix_dir = root / ".tix"
-        self.plan_path = self.tix_dir / "plan.jsonl"
-        self.branch_scope = branch_scope
-        self.git = GitRepo(root)
-        self.journal = Journal(self.plan_path, self.tix_dir / "lock")
-        self.cache = Cache(self.tix_dir / "cache.db")
-        self.repairs: list[str] = []
-        self.init_report: list[str] = []
-        self._memo: dict[str, Ticket] | None = None
-        self._memo_gen = -1
 
     @classmethod
     def init(cls, repo: Path, *, branch_scope: bool = True) -> TicketStore:
@@ -78,129 +52,6 @@ class TicketStore:
         if not (root / ".tix").is_dir():
             raise StoreError(f"no .tix directory in {root} (run `tix init`)")
         return cls(root, branch_scope=branch_scope)
-
-    def close(self) -> None:
-        self.cache.close()
-
-    def __enter__(self) -> TicketStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # freshness and reads -----------------------------------------------------------------------------------
-
-    def _fresh(self) -> int:
-        """Catch the cache up with the file, repairing a torn last line under the lock."""
-        generation, torn = self.cache.refresh(self.journal)
-        if torn:
-            report = self.journal.repair_tail()
-            if report:
-                self.repairs.append(report)
-            generation, _ = self.cache.refresh(self.journal)
-        return generation
-
-    def refresh(self) -> None:
-        """Bring the cache up to date with plan.jsonl now (reads do this on their own)."""
-        self._fresh()
-
-    def _all(self) -> dict[str, Ticket]:
-        """Every ticket in the default order, memoised until the cache generation changes."""
-        generation = self._fresh()
-        if self._memo is None or generation != self._memo_gen:
-            self._memo = {t.id: t for t in self.cache.tickets()}
-            self._memo_gen = generation
-        return self._memo
-
-    def find(self, ticket_id: str) -> Ticket | None:
-        """One ticket: from the memo when it is current, else one cache row (no full reload)."""
-        generation = self._fresh()
-        if self._memo is not None and generation == self._memo_gen:
-            return self._memo.get(ticket_id)
-        return self.cache.get(ticket_id)
-
-    def get(self, ticket_id: str) -> Ticket:
-        ticket = self.find(ticket_id)
-        if ticket is None:
-            raise StoreError(f"unknown id: {ticket_id}")
-        return ticket
-
-    def all_tickets(self) -> list[Ticket]:
-        """Every ticket of every type and status, in the default order."""
-        return list(self._all().values())
-
-    def tasks(self, status: StatusFilter = None, spec: str | None = None) -> list[Ticket]:
-        """Tasks with ``status`` (None = pending + done), optionally of one spec, in the default order."""
-        wanted = _statuses(status)
-        return [
-            t
-            for t in self._all().values()
-            if t.type is TicketType.TASK and t.status in wanted and (spec is None or t.spec == spec)
-        ]
-
-    def issues(self, spec: str | None = None, open_only: bool = True) -> list[Ticket]:
-        return [
-            t
-            for t in self._all().values()
-            if t.type is TicketType.ISSUE
-            and (not open_only or t.status is TaskStatus.PENDING)
-            and (spec is None or t.spec == spec)
-        ]
-
-    def notes(self, open_only: bool = True) -> list[Ticket]:
-        return [
-            t
-            for t in self._all().values()
-            if t.type is TicketType.NOTE and (not open_only or t.status is TaskStatus.PENDING)
-        ]
-
-    def tombstones(self) -> list[Tombstone]:
-        self._fresh()
-        return self.cache.tombstones()
-
-    def failures(self) -> list[Failure]:
-        self._fresh()
-        return self.cache.failures()
-
-    def dependents(self, ticket_id: str) -> list[Ticket]:
-        """Tickets whose deps name ``ticket_id``."""
-        return [t for t in self._all().values() if ticket_id in t.deps]
-
-    def counts(self, spec: str | None = None) -> TaskCounts:
-        from ralph.tix.views import count_tasks
-
-        return count_tasks(self.tasks(status=list(TaskStatus), spec=spec))
-
-    def full(self) -> dict[str, Any]:
-        """The ``tix query full`` shape: tasks by status, issues, notes, tombstones, commit and branch."""
-        from ralph.tix.views import full_view
-
-        return full_view(self)
-
-    def query(self, tql: str) -> list[dict[str, Any]]:
-        """Run a TQL pipeline; rows as dicts (enums as ints, as in the C tix)."""
-        from ralph.tix.tql_compile import run_tql
-
-        self._fresh()
-        return run_tql(self.cache, tql)
-
-    def sql_for(self, tql: str) -> str:
-        from ralph.tix.tql_compile import compile_tql
-
-        return compile_tql(tql).display()
-
-    def sql(self, text: str) -> list[dict[str, Any]]:
-        """Raw read-only SQL over the cache tables (``q sql``); only SELECT or WITH."""
-        if not text.lstrip().lower().startswith(("select", "with")):
-            raise StoreError("raw SQL must start with SELECT or WITH")
-        self._fresh()
-        names, rows = self.cache.read_only_query(text)
-        return [dict(zip(names, row, strict=True)) for row in rows]
-
-    def validate(self) -> ValidationReport:
-        from ralph.tix.validate import validate_store
-
-        return validate_store(self)
 
     # mutations ---------------------------------------------------------------------------------------------
 
@@ -386,6 +237,25 @@ class TicketStore:
             )
         )
 
+    def adopt(self, from_branch: str) -> list[str]:
+        """Re-stamp live tasks of ``from_branch`` (a plan commit copied from another worktree) with the
+        current branch, one update line each; returns their ids. Idempotent."""
+        branch = self._branch()
+        if branch is None:
+            raise StoreError("cannot adopt tasks on a detached HEAD")
+        if branch == from_branch:
+            return []
+
+        def step(tx: Mutation) -> list[str]:
+            adopted = [
+                t for t in self.cache.tickets("type = 0 AND status < 2 AND branch = ?", (from_branch,))
+            ]
+            for t in adopted:
+                tx.put(replace(t, branch=branch, updated_at=tx.now))
+            return [t.id for t in adopted]
+
+        return self._mutate(step)
+
     def compact(self) -> dict[str, Any]:
         from ralph.tix.history import compact_store
 
@@ -395,11 +265,3 @@ class TicketStore:
         from ralph.tix.history import sync_store
 
         return sync_store(self, branch=branch, all_branches=all_branches)
-
-
-def _statuses(status: StatusFilter) -> frozenset[TaskStatus]:
-    if status is None:
-        return _LIVE
-    if isinstance(status, TaskStatus):
-        return frozenset({status})
-    return frozenset(status)

@@ -10,7 +10,7 @@ from ralph.errors import StoreError
 from ralph.tix.records import Priority, TaskCounts, TaskStatus, Ticket, TicketType, ValidationReport
 
 if TYPE_CHECKING:
-    from ralph.tix.store import TicketStore
+    from ralph.tix.reads import StoreReader
 
 __all__ = ["REPORTS", "report_text", "status_text", "tree_text", "validation_text"]
 
@@ -52,7 +52,7 @@ def _tasks_line(c: TaskCounts) -> str:
     )
 
 
-def _summary_lines(store: TicketStore) -> list[str]:
+def _summary_lines(store: StoreReader) -> list[str]:
     tickets = {t.id: t for t in store.all_tickets()}
     lines = []
     for label, count in (
@@ -65,7 +65,7 @@ def _summary_lines(store: TicketStore) -> list[str]:
     return lines
 
 
-def report_text(store: TicketStore) -> str:
+def report_text(store: StoreReader) -> str:
     """The progress report, worded as the C tix printed it."""
     counts = store.counts()
     lines = [
@@ -82,7 +82,7 @@ def report_text(store: TicketStore) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _main_branch(store: TicketStore) -> str:
+def _main_branch(store: StoreReader) -> str:
     try:
         config = tomllib.loads((store.tix_dir / "config.toml").read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
@@ -91,7 +91,7 @@ def _main_branch(store: TicketStore) -> str:
     return str(repo.get("main_branch", "main")) if isinstance(repo, dict) else "main"
 
 
-def status_text(store: TicketStore) -> str:
+def status_text(store: StoreReader) -> str:
     """Dashboard: branch, progress bar, counts, the next pending tasks and open issues."""
     counts = store.counts()
     head = store.git.head_commit()[:7] or "no commits"
@@ -127,7 +127,7 @@ def _branches(
         yield from _branches(kid, children, prefix + more, path | {kid.id})
 
 
-def tree_text(store: TicketStore, root_id: str | None = None) -> str:
+def tree_text(store: StoreReader, root_id: str | None = None) -> str:
     """Tickets and their dependents, recursively (cycle-safe). Without an id: every task with no deps."""
     tickets = [t for t in store.all_tickets() if t.status is not TaskStatus.DELETED]
     children: dict[str, list[Ticket]] = {}

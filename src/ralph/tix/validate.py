@@ -12,7 +12,7 @@ from ralph.tix.records import TaskStatus, Ticket, TicketType, ValidationReport, 
 from ralph.tix.replay import replay_text
 
 if TYPE_CHECKING:
-    from ralph.tix.store import TicketStore
+    from ralph.tix.reads import StoreReader
 
 __all__ = ["find_cycles", "validate_store"]
 
@@ -26,7 +26,7 @@ class _Findings:
         return ValidationReport(tuple(self.errors), tuple(self.warnings))
 
 
-def validate_store(store: TicketStore) -> ValidationReport:
+def validate_store(store: StoreReader) -> ValidationReport:
     """Check every ticket that is not deleted, the tombstones, and the raw file for duplicate ids."""
     tickets = {t.id: t for t in store.all_tickets()}
     history = {t.id for t in store.cache.history()}
@@ -101,7 +101,7 @@ def find_cycles(tickets: Mapping[str, Ticket]) -> list[list[str]]:
     return cycles
 
 
-def _check_tombstones(store: TicketStore, tickets: Mapping[str, Ticket], out: _Findings) -> None:
+def _check_tombstones(store: StoreReader, tickets: Mapping[str, Ticket], out: _Findings) -> None:
     last: dict[str, bool] = {}
     for stone in store.tombstones():
         last[stone.id] = stone.is_accept
@@ -115,7 +115,7 @@ def _check_tombstones(store: TicketStore, tickets: Mapping[str, Ticket], out: _F
             out.warnings.append(f"{t.id}: reopened after it was accepted")
 
 
-def _check_raw_file(store: TicketStore, out: _Findings) -> None:
+def _check_raw_file(store: StoreReader, out: _Findings) -> None:
     try:
         text = store.plan_path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:

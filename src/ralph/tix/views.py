@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ralph.tix.records import Priority, TaskCounts, TaskStatus, Ticket, TicketType, Tombstone
 
 if TYPE_CHECKING:
-    from ralph.tix.store import TicketStore
+    from ralph.tix.reads import StoreReader
 
 __all__ = ["count_tasks", "full_view", "listing", "ticket_json", "tombstone_json"]
 
@@ -75,7 +75,7 @@ def count_tasks(tasks: Iterable[Ticket]) -> TaskCounts:
     return TaskCounts(total=total, **counts)
 
 
-def full_view(store: TicketStore) -> dict[str, Any]:
+def full_view(store: StoreReader) -> dict[str, Any]:
     """``{"tasks":{"pending","done","accepted","deleted"},"issues","notes","tombstones":{"accepted",
     "rejected"},"meta":{"commit","branch"}}``; issues and notes are the open ones."""
     tasks: dict[str, list[dict[str, Any]]] = {"pending": [], "done": [], "accepted": [], "deleted": []}
@@ -99,7 +99,7 @@ def full_view(store: TicketStore) -> dict[str, Any]:
     }
 
 
-def listing(store: TicketStore, what: str, done: bool, filters: Mapping[str, str | None]) -> Any:
+def listing(store: StoreReader, what: str, done: bool, filters: Mapping[str, str | None]) -> Any:
     """``tix query tasks|issues|notes|full``: pending (or done) tasks, open issues or notes as ticket JSON,
     filtered by label, spec, author and priority; or the full state."""
     if what == "full":
