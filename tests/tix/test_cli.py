@@ -93,6 +93,7 @@ def test_tql_sql_flag_and_raw_sql(repo: Path) -> None:
     assert tix(repo, "q", "tasks | select name,meta.cost").json == [{"name": "a", "meta.cost": 2}]
     assert tix(repo, "q", "--sql", "tasks | meta.cost>1").out.startswith("SELECT ")
     assert tix(repo, "q", "sql", "SELECT count(*) AS n FROM tickets").json == [{"n": 1}]
+    assert tix(repo, "query", "tasks | count").json == [{"count": 1}]
 
 
 def test_text_views_and_reports(repo: Path) -> None:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+import subprocess
+import tempfile
+from pathlib import Path
 
-from ralph.tix import TicketStore
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ralph.errors import StoreError
+from ralph.tix import TaskStatus, TicketStore
 from ralph.tix.replay import replay_text
 
 
@@ -90,3 +98,37 @@ def test_external_append_and_rewrite_are_picked_up(store: TicketStore) -> None:
     assert store.get(task.id).name == "renamed"
     store.plan_path.write_text(line.replace("renamed", "rewritten"), encoding="utf-8")
     assert store.get(task.id).name == "rewritten"
+
+
+OPS = ("add", "done", "accept", "reject", "fail", "telemetry", "delete")
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 20)), min_size=1, max_size=12))
+def test_cache_always_equals_replay_of_the_file(git_repo: Path, ops: list[tuple[str, int]]) -> None:
+    with tempfile.TemporaryDirectory(dir=git_repo.parent) as folder:
+        repo = Path(folder)
+        subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+        subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", "i"], check=True)
+        store = TicketStore.init(repo)
+        for op, pick in ops:
+            tasks = store.tasks(list(TaskStatus))
+            target = tasks[pick % len(tasks)].id if tasks else ""
+            with contextlib.suppress(StoreError):
+                _apply(store, op if target else "add", target, pick)
+        replayed = replay_text(store.plan_path.read_text(encoding="utf-8"))
+        assert {t.id: t for t in store.all_tickets()} == replayed.tickets
+        store.close()
+
+
+def _apply(store: TicketStore, op: str, target: str, pick: int) -> None:
+    actions = {
+        "add": lambda: store.add_task({"name": f"t{pick}", "priority": pick % 4}),
+        "done": lambda: store.done(target),
+        "accept": lambda: store.accept(target),
+        "reject": lambda: store.reject(target, "no"),
+        "fail": lambda: store.fail(target, "boom", "timeout"),
+        "telemetry": lambda: store.add_telemetry(target, {"cost": pick / 4}),
+        "delete": lambda: store.delete(target),
+    }
+    actions[op]()

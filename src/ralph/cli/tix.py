@@ -61,7 +61,10 @@ def _fast_path(argv: Sequence[str]) -> int | None:
     """Run a plain positional hot command without Typer; None when Typer must parse ``argv``."""
     if any(a.startswith("-") and not a.lstrip("-").replace(".", "").isdigit() for a in argv):
         return None
-    if len(argv) >= 2 and argv[0] == "q":
+    structured = ("tasks", "issues", "notes", "full")
+    if (len(argv) >= 2 and argv[0] == "q") or (
+        len(argv) == 2 and argv[0] == "query" and argv[1] not in structured
+    ):
         words = argv[1:]
         handler: Callable[[TicketStore], None] = lambda store: _tql(store, words, False)  # noqa: E731
     elif (spec := _FAST.get(tuple(argv[:2]))) and spec[1] <= len(argv) - 2 <= spec[2]:
@@ -102,8 +105,9 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )
-    for register in (_register_root, _register_tasks, _register_issues, _register_notes, _register_queries):
+    for register in (_register_root, _register_views, _register_tasks, _register_issues, _register_notes):
         register(app)
+    _register_queries(app)
     _register_history(app)
     return app
 
@@ -128,6 +132,17 @@ def _register_root(app: typer.Typer) -> None:
             "\n".join(store.init_report) if store.init_report else f"tix already initialised in {store.root}"
         )
         store.close()
+
+    @app.command()
+    def batch(source: str = typer.Argument(..., metavar="FILE|JSON")) -> None:
+        """Add a JSON array of tasks, or apply a JSONL file of {"op":"add"|"delete",...} (all or nothing)."""
+        from ralph.tix.batch import read_batch_source
+
+        _run(lambda s: _emit(s.batch(read_batch_source(source))))
+
+
+def _register_views(app: typer.Typer) -> None:
+    import typer
 
     @app.command()
     def status() -> None:
@@ -163,13 +178,6 @@ def _register_root(app: typer.Typer) -> None:
         if not results[0].ok:
             raise typer.Exit(1)
 
-    @app.command()
-    def batch(source: str = typer.Argument(..., metavar="FILE|JSON")) -> None:
-        """Add a JSON array of tasks, or apply a JSONL file of {"op":"add"|"delete",...} (all or nothing)."""
-        from ralph.tix.batch import read_batch_source
-
-        _run(lambda s: _emit(s.batch(read_batch_source(source))))
-
 
 def _register_tasks(app: typer.Typer) -> None:
     import typer
@@ -202,6 +210,12 @@ def _register_tasks(app: typer.Typer) -> None:
     def reject(ticket_id: str = typer.Argument(..., metavar="ID"), reason: str = typer.Argument(...)) -> None:
         """done -> pending, keeping the reason (retries += 1)."""
         _run(lambda s: _emit(commands.task_reject(s, ticket_id, reason)))
+
+    _register_task_edits(task)
+
+
+def _register_task_edits(task: typer.Typer) -> None:
+    import typer
 
     @task.command("fail")
     def fail(
@@ -288,7 +302,7 @@ def _register_queries(app: typer.Typer) -> None:
 
     @app.command("query")
     def query(
-        what: str = typer.Argument("tasks", help="tasks|issues|notes|full"),
+        what: str = typer.Argument("tasks", help="tasks|issues|notes|full, or a TQL pipeline (as `q`)"),
         done: bool = typer.Option(False, "--done", help="done tasks instead of pending ones"),
         label: str = typer.Option(None, "--label"),
         spec: str = typer.Option(None, "--spec"),
@@ -296,10 +310,11 @@ def _register_queries(app: typer.Typer) -> None:
         priority: str = typer.Option(None, "--priority"),
     ) -> None:
         """Tickets as JSON: pending (or --done) tasks, open issues or notes, or the full state."""
-        if what not in ("tasks", "issues", "notes", "full"):
-            raise typer.BadParameter("expected tasks, issues, notes or full", param_hint="WHAT")
         from ralph.tix.views import listing
 
+        if what not in ("tasks", "issues", "notes", "full"):
+            _run(lambda s: _tql(s, [what], False))
+            return
         filters = {"label": label, "spec": spec, "author": author, "priority": priority}
         _run(lambda s: _emit(listing(s, what, done, filters)))
 
