@@ -231,9 +231,11 @@ class _Handler(BaseHTTPRequestHandler):
             for index, data in enumerate(chunks):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                 self.wfile.flush()
-                if turn.break_stream and index == 0:
+                if turn.drop_connection and index == 0:
                     self._drop()
                     return
+                if turn.break_stream and index == 0:
+                    break
             self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

@@ -21,7 +21,8 @@ class ToolCall:
 @dataclass(frozen=True)
 class Turn:
     """One scripted answer. ``status`` != 200 answers an error; ``hang`` never answers; ``break_stream``
-    sends the 200 header and one chunk, then drops the connection."""
+    sends the 200 header and one chunk, then ends the stream cleanly (no finish, no usage, no [DONE]), as
+    llama-cpp-python did when it raised after its header; ``drop_connection`` cuts the socket instead."""
 
     text: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
@@ -33,6 +34,7 @@ class Turn:
     error_message: str = "scripted failure"
     hang: bool = False
     break_stream: bool = False
+    drop_connection: bool = False
     delay_s: float = 0.0
 
 

@@ -23,11 +23,16 @@ _KILL_GRACE_S = 2.0
 
 
 class LineParser(Protocol):
-    """Turns decoded wire events into normalised ones; stateful per stage."""
+    """Turns decoded wire events into normalised ones; stateful per stage. ``fatal`` set by ``feed``
+    ends the stage at once (the agent would otherwise carry on past an error Ralph must act on)."""
+
+    fatal: str | None
 
     def feed(self, obj: Mapping[str, Any]) -> list[AgentEvent]: ...
 
-    def finish(self, returncode: int, stderr: str) -> list[AgentEvent]: ...
+    def finish(self, returncode: int, stderr: str) -> str | None:
+        """The failure detail once the process ended on its own, or None when it succeeded."""
+        ...
 
 
 def _decode(line: str) -> Mapping[str, Any] | None:
@@ -62,12 +67,15 @@ def _pump(run: StageRun, proc: LineProcess, parser: LineParser) -> None:
         for event in events:
             if run.emit(event) is not None:
                 return
+        if parser.fatal is not None:
+            return
 
 
 def run_lines(
     run: StageRun, argv: Sequence[str], *, env: Mapping[str, str], stdin_text: str, parser: LineParser
-) -> int:
-    """Run ``argv`` in ``run.request.cwd`` until it exits or the watch stops it; return the exit code."""
+) -> str | None:
+    """Run ``argv`` in ``run.request.cwd`` until it exits or the watch stops it; return the parser's
+    failure detail (None on success or when the watch stopped it)."""
     try:
         proc = LineProcess(
             argv, cwd=run.request.cwd, env=env, stdin_text=stdin_text, max_line_bytes=64 * 1024 * 1024
@@ -79,7 +87,6 @@ def run_lines(
     finally:
         proc.kill(_KILL_GRACE_S)
         code = proc.wait()
-    if run.watch.reason is None:
-        for event in parser.finish(code, proc.stderr_text()):
-            run.emit(event)
-    return code
+    if run.watch.reason is not None:
+        return None
+    return parser.fatal or parser.finish(code, proc.stderr_text())

@@ -61,7 +61,8 @@ class _Parser:
         self._request = request
         self._session: str | None = None
         self._step_started = time.monotonic()
-        self._errored = False
+        self._last_error: str | None = None
+        self.fatal: str | None = None
 
     def feed(self, obj: Mapping[str, Any]) -> list[AgentEvent]:
         events: list[AgentEvent] = []
@@ -123,20 +124,23 @@ class _Parser:
         ]
 
     def _error(self, part: Mapping[str, Any], obj: Mapping[str, Any]) -> list[AgentEvent]:
-        self._errored = True
         error = obj.get("error") or {}
         data = error.get("data") or {}
         status = data.get("statusCode")
         detail = f"{error.get('name', 'error')}: {data.get('message', '') or _canonical(error)}"
         if status:
             detail += f" (HTTP {status})"
+        self._last_error = detail
+        if error.get("name") == "ContextOverflowError":
+            self.fatal = detail  # Ralph decides on context pressure, not opencode's own compaction
         return [AgentEvent(EventKind.ERROR, text=detail)]
 
-    def finish(self, returncode: int, stderr: str) -> list[AgentEvent]:
-        if returncode == 0 or self._errored:
-            return []
-        tail = stderr.strip()[-1000:]
-        return [AgentEvent(EventKind.ERROR, text=f"opencode exited with code {returncode}: {tail}")]
+    def finish(self, returncode: int, stderr: str) -> str | None:
+        """opencode reports errors it recovers from (it compacts after a context overflow): the exit code
+        decides, the last error explains."""
+        if returncode == 0:
+            return None
+        return self._last_error or f"opencode exited with code {returncode}: {stderr.strip()[-1000:]}"
 
     _handlers = {
         "step_start": _step_start,

@@ -139,14 +139,15 @@ class StageRun:
         self._text = [text]
         self._text_size = len(text)
 
-    def result(self, failure: FailureKind | None = None, detail: str = "") -> StageResult:
-        """The StageResult: a watch kill wins, then the given failure, then reported errors."""
+    def result(self, error: str | None = None) -> StageResult:
+        """The StageResult: a watch kill wins; else ``error`` (the backend's failure detail) is classified."""
         self._spill.close()
+        failure: FailureKind | None = None
+        detail = ""
         if self.watch.reason is not None:
             failure, detail = self.watch.reason, self.watch.detail
-        elif failure is None and self.errors:
-            detail = self.errors[-1]
-            failure = classify_failure(detail)
+        elif error is not None:
+            failure, detail = classify_failure(error), error
         return StageResult(
             text=self.text,
             session_id=self.session_id,
