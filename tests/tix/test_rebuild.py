@@ -90,6 +90,17 @@ def test_incremental_cache_equals_a_fresh_replay(store: TicketStore) -> None:
     )
 
 
+def test_incremental_and_full_rebuild_agree_on_order(store: TicketStore) -> None:
+    lines = "".join(
+        f'{{"t":"task","id":"t-{i:08x}","name":"n{i}","s":"p","created_at":5}}\n' for i in (9, 3, 7, 1, 8, 2)
+    )
+    store.plan_path.write_text(lines, encoding="utf-8")
+    incremental = [t.id for t in store.all_tickets()]
+    assert incremental == [f"t-{i:08x}" for i in (9, 3, 7, 1, 8, 2)]
+    store.cache.invalidate()
+    assert [t.id for t in store.all_tickets()] == incremental
+
+
 def test_external_append_and_rewrite_are_picked_up(store: TicketStore) -> None:
     task = store.add_task({"name": "a"})
     line = store.plan_path.read_text(encoding="utf-8").replace('"name":"a"', '"name":"renamed"')

@@ -97,6 +97,16 @@ def test_search_scores_name_above_notes(store: TicketStore) -> None:
     assert search_tickets(store.cache, 'AND OR " *')["results"] == []
 
 
+def test_user_name_from_config_files_matches_git(store: TicketStore) -> None:
+    from ralph.tix.gitinfo import GitRepo, _user_name_in
+
+    assert GitRepo(store.root).user_name() == "Test Author"
+    subprocess.run(["git", "config", "user.name", "Local Name"], cwd=store.root, check=True)
+    assert GitRepo(store.root).user_name() == "Local Name"
+    assert store.add_task({"name": "a"}).author == "Local Name"
+    assert _user_name_in('[core]\n name = no\n[user]\n\tname = "Q Uoted" # c\n') == "Q Uoted"
+
+
 def test_open_requires_tix(git_repo: Path, tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"no \.tix directory"):
         TicketStore.open(git_repo)

@@ -150,7 +150,7 @@ class Cache:
         seqs = dict(self._select_in("SELECT id, seq FROM tickets WHERE id IN ({})", sorted(state.touched)))
         next_seq = (self.db.execute("SELECT coalesce(max(seq), 0) FROM tickets").fetchone()[0]) + 1
         rows: list[tuple[Ticket, int]] = []
-        for ticket_id in sorted(state.touched, key=lambda i: (i not in seqs, seqs.get(i, 0))):
+        for ticket_id in state.touched:
             if ticket_id not in seqs:
                 seqs[ticket_id] = next_seq
                 next_seq += 1

@@ -6,6 +6,8 @@ runs ``git`` with an argument list.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,9 +104,31 @@ class GitRepo:
         return self.run("rev-parse", "--short", "HEAD", check=False).strip()
 
     def user_name(self) -> str:
+        """``git config user.name``, read from the config files when they are plain (no includes, no
+        GIT_CONFIG_* overrides), so the hot ``task add`` path starts no process."""
         if self._user is None:
-            self._user = self.run("config", "user.name", check=False).strip()
+            found = self._config_user_name()
+            self._user = found if found is not None else self.run("config", "user.name", check=False).strip()
         return self._user
+
+    def _config_user_name(self) -> str | None:
+        if any(k.startswith("GIT_CONFIG") and k != "GIT_CONFIG_NOSYSTEM" for k in os.environ):
+            return None
+        home = Path(os.environ.get("HOME", "~")).expanduser()
+        xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+        git_dir = self._git_dir()
+        common = git_dir / "commondir"
+        local = (git_dir / common.read_text().strip()).resolve() if common.is_file() else git_dir
+        name: str | None = None
+        for path in (xdg / "git" / "config", home / ".gitconfig", local / "config"):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            if "[include" in text.lower():
+                return None
+            name = _user_name_in(text) or name
+        return name
 
     def branch_exists(self, name: str) -> bool:
         return bool(self.run("rev-parse", "--verify", "-q", f"refs/heads/{name}", check=False).strip())
@@ -167,3 +191,22 @@ def _split_batch(data: bytes, count: int) -> list[str]:
         else:
             texts.append("")
     return texts
+
+
+_SECTION = re.compile(r"^\s*\[\s*([^\]\s\"]+)")
+_NAME = re.compile(r"^\s*name\s*=\s*(.*?)\s*$", re.IGNORECASE)
+
+
+def _user_name_in(text: str) -> str | None:
+    """The last ``name`` under a ``[user]`` section of one git config file (plain values only)."""
+    section, found = "", None
+    for line in text.splitlines():
+        header = _SECTION.match(line)
+        if header:
+            section = header.group(1).lower()
+            continue
+        match = _NAME.match(line) if section == "user" else None
+        if match:
+            value = match.group(1).split(" #")[0].split(" ;")[0].strip()
+            found = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+    return found

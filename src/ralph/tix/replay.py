@@ -33,7 +33,7 @@ class PlanState:
     failures: list[Failure] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
     history: dict[str, list[str]] = field(default_factory=dict)
-    touched: set[str] = field(default_factory=set)
+    touched: dict[str, None] = field(default_factory=dict)
     duplicates: set[str] = field(default_factory=set)
 
     def apply(self, line: Parsed) -> None:
@@ -117,7 +117,7 @@ class PlanState:
 
     def _set(self, ticket: Ticket) -> None:
         self.tickets[ticket.id] = ticket
-        self.touched.add(ticket.id)
+        self.touched[ticket.id] = None
 
 
 def _conflicts(old: Ticket, new: Ticket) -> bool:

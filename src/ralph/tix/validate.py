@@ -92,13 +92,20 @@ def find_cycles(tickets: Mapping[str, Ticket]) -> list[list[str]]:
                 stack.append((node, index + 1))
                 nxt = deps[index]
                 if colour.get(nxt) == 1:
-                    cycles.append([*path[path.index(nxt) :], nxt])
+                    cycles.append(_rotated(path[path.index(nxt) :]))
                 elif nxt not in colour:
                     stack.append((nxt, 0))
             else:
                 colour[node] = 2
                 path.pop()
     return cycles
+
+
+def _rotated(loop: list[str]) -> list[str]:
+    """The cycle starting (and ending) at its smallest id, so the report does not depend on walk order."""
+    start = loop.index(min(loop))
+    ordered = loop[start:] + loop[:start]
+    return [*ordered, ordered[0]]
 
 
 def _check_tombstones(store: StoreReader, tickets: Mapping[str, Ticket], out: _Findings) -> None:
