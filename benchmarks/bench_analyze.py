@@ -94,15 +94,23 @@ def measure(name: str, args: list[str], cwd: Path) -> dict[str, float | str]:
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{name} failed: {err.decode()[-2000:]}")
-    return {"step": name, "seconds": elapsed, "peak_rss_mb": usage.ru_maxrss / 1024, "output_bytes": len(out)}
+    cpu = usage.ru_utime + usage.ru_stime
+    return {
+        "step": name,
+        "seconds": elapsed,
+        "cpu": cpu,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "output_bytes": len(out),
+    }
 
 
-def _json_floor(path: Path) -> float:
+def _json_floor(path: Path) -> tuple[float, float]:
     """Seconds a child needs just to json.loads every line (the floor for any reader of this ledger)."""
     code = "import json,sys\nfor line in open(sys.argv[1], 'rb'): json.loads(line)"
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(path)], check=True)
-    return time.perf_counter() - started
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path)])
+    _, _, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -121,8 +129,8 @@ def main() -> None:
         size = (exp / "logs" / "iterations.jsonl").stat().st_size / 1e6
         print(f"ledger: {options.runs} runs x {options.iterations} iterations ({size:.0f} MB), "
               f"ready in {time.perf_counter() - started:.1f} s")  # fmt: skip
-        floor = _json_floor(exp / "logs" / "iterations.jsonl")
-        print(f"calibration: bare json.loads of every iterations line takes {floor:.1f} s on this machine")
+        wall, cpu = _json_floor(exp / "logs" / "iterations.jsonl")
+        print(f"calibration: bare json.loads of every iterations line: {wall:.1f} s ({cpu:.1f} s cpu) here")
         rows = [
             measure("analyze", ["bench", "analyze", str(exp)], root),
             measure("analyze --json", ["bench", "analyze", str(exp), "--json"], root),
@@ -135,7 +143,7 @@ def main() -> None:
 
 
 def _print(rows: list[dict[str, float | str]]) -> None:
-    print(f"{'step':16} {'seconds':>8} {'peak RSS MB':>12} {'output MB':>10}  budget")
+    print(f"{'step':16} {'seconds':>8} {'cpu s':>7} {'peak RSS MB':>12} {'output MB':>10}  budget")
     failed = False
     for row in rows:
         seconds, rss = float(row["seconds"]), float(row["peak_rss_mb"])
@@ -143,7 +151,8 @@ def _print(rows: list[dict[str, float | str]]) -> None:
         ok = seconds < limit_s and (limit_mb is None or rss < limit_mb)
         failed |= not ok
         budget = f"< {limit_s:g} s" + (f", < {limit_mb:g} MB" if limit_mb else "")
-        print(f"{row['step']!s:16} {seconds:8.1f} {rss:12.0f} {float(row['output_bytes']) / 1e6:10.2f}  "
+        print(f"{row['step']!s:16} {seconds:8.1f} {float(row['cpu']):7.1f} {rss:12.0f} "
+              f"{float(row['output_bytes']) / 1e6:10.2f}  "
               f"{budget} {'ok' if ok else 'OVER'}")  # fmt: skip
     if failed:
         raise SystemExit(1)

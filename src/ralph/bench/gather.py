@@ -55,7 +55,7 @@ def _runs(dirs: Sequence[Path], warnings: list[str] | None = None) -> list[RunFa
 
 
 def _iterations(
-    dirs: Sequence[Path], run_ids: Collection[str], warnings: list[str]
+    dirs: Sequence[Path], run_ids: Collection[str] | None, warnings: list[str]
 ) -> Iterator[dict[str, Any]]:
     for folder in dirs:
         yield from iter_iterations(folder, run_ids, warnings)
@@ -125,9 +125,13 @@ def gather_cells(
     arms = [exp.arm(arm)] if arm else list(exp.arms)
     dirs = ledger_dirs(exp)
     notes = warnings if warnings is not None else []
-    assigned = _assign(exp, arms, _runs(dirs, notes))
+    every = _runs(dirs, notes)
+    assigned = _assign(exp, arms, every)
     wanted = {r.run_id for runs in assigned.values() for r in runs}
-    activity = fold_iterations(_iterations(dirs, wanted, notes), wanted)
+    skip = (
+        wanted if len(wanted) < len(every) else None
+    )  # the reader's byte-level skip only pays when it skips
+    activity = fold_iterations(_iterations(dirs, skip, notes), wanted)
     labels = [g.label for g in exp.gates]
     cells = []
     for name, arm_name, k in _cell_order(exp, arms, list(assigned)):
