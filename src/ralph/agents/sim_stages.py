@@ -42,6 +42,16 @@ def _start(
     return rng, outcome
 
 
+def _names(job: SimJob, tickets: Sequence[Mapping[str, Any]]) -> str:
+    """A batch as its scenario keys (else names): never its ids, which differ from run to run."""
+    return ",".join(ticket_key(t, job.scenario) or str(t.get("name") or "") for t in tickets)
+
+
+def _batch_attempt(tickets: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """A batch's attempt (the sum of its tickets'), so a review that failed is not redrawn the same."""
+    return {"attempt": sum(int(t.get("attempt") or 0) for t in tickets)}
+
+
 def answer_plan(job: SimJob) -> Answer:
     """The scenario's top-level tasks for the spec, with deps as batch indexes and ``sim:`` labels."""
     spec = str(job.payload.get("spec") or "")
@@ -62,7 +72,7 @@ def answer_plan(job: SimJob) -> Answer:
 def answer_verify(job: SimJob) -> Answer:
     """Run each task's check for real; the verdict agrees with it at the model's ``review`` rate."""
     tickets: Sequence[Mapping[str, Any]] = job.payload.get("tasks") or ()
-    rng, outcome = _start(job, "verify:" + ",".join(str(t.get("id")) for t in tickets), 1)
+    rng, outcome = _start(job, "verify:" + _names(job, tickets), 1, _batch_attempt(tickets))
     if (failed := _failed(job, outcome, rng)) is not None:
         return failed
     job.model_calls(1, rng)
@@ -80,7 +90,7 @@ def answer_verify(job: SimJob) -> Answer:
 def _review(job: SimJob, ticket: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, str]]]:
     key = ticket_key(ticket, job.scenario)
     task = resolve_task(job.scenario, key)
-    rng = job.rng(f"review:{key or ticket.get('id')}", ticket=ticket)
+    rng = job.rng(f"review:{key or ticket.get('name')}", ticket=ticket)
     job.model_calls(1, rng)
     check = str(ticket.get("check") or (task.check if task else ""))
     if check:
@@ -143,7 +153,7 @@ def _generic_split(job: SimJob, ticket: Mapping[str, Any], key: str | None) -> l
 def answer_investigate(job: SimJob) -> Answer:
     """One follow-up task per issue that names a scenario task (carrying its key); the rest out of scope."""
     issues: Sequence[Mapping[str, Any]] = job.payload.get("issues") or ()
-    rng, outcome = _start(job, "investigate:" + ",".join(str(i.get("id")) for i in issues), 2)
+    rng, outcome = _start(job, "investigate:" + _names(job, issues), 2)
     if (failed := _failed(job, outcome, rng)) is not None:
         return failed
     job.model_calls(1 + len(issues) if job.retry == 0 else 1, rng)
