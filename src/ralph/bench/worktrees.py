@@ -88,7 +88,9 @@ def _run_plan(exp: Experiment, cell: Cell, spec_path: str) -> None:
         raise RalphError(f"ralph plan failed in {cell.name}: {tail[-1] if tail else done.returncode}")
 
 
-def _plan_commit(exp: Experiment, cell: Cell, spec: str, known: dict[str, str] | None) -> str:
+def _plan_commit(
+    exp: Experiment, cell: Cell, spec: str, known: dict[str, str] | None, echo: Callable[[str], None]
+) -> str:
     """The plan commit: the recorded one if the planning cell still has it, else plan now and commit."""
     head = resolve(cell.worktree, "HEAD")
     if known and head and _contains(cell.worktree, known["commit"]):
@@ -96,6 +98,7 @@ def _plan_commit(exp: Experiment, cell: Cell, spec: str, known: dict[str, str] |
     base = resolve(exp.target_repo, exp.base_ref)
     if head != base:
         raise UsageError(f"{cell.name} has commits beyond {exp.base_ref}; plan only fresh cells")
+    echo(f"planning {spec} in {cell.name}")
     _run_plan(exp, cell, resolve_spec(exp, spec))
     if resolve(cell.worktree, "HEAD") == base:
         message = f"ralph: bench plan {spec} for {exp.name}"
@@ -121,10 +124,7 @@ def _bring(cell: Cell, sha: str) -> str:
 
 def _adopt(cell: Cell, planned_on: str) -> int:
     """Tasks are branch-scoped: re-home the copied plan's tasks to the cell's branch, in their own commit."""
-    adopt = getattr(TicketStore.open(cell.worktree), "adopt", None)
-    if adopt is None:
-        raise RalphError("this ticket store has no adopt(from_branch) yet (docs/internal-contracts.md, tix)")
-    ids = adopt(planned_on)
+    ids = TicketStore.open(cell.worktree).adopt(planned_on)
     if ids:
         commit_paths(cell.worktree, [".tix"], f"ralph: bench cell {cell.name} adopts the shared plan's tasks")
     return len(ids)
@@ -140,8 +140,7 @@ def plan_experiment(
     plans = _load_plans(exp)
     results = []
     for spec, cells in _groups(exp, first_arm).items():
-        echo(f"planning {spec} in {cells[0].name}")
-        sha = _plan_commit(exp, cells[0], spec, plans.get(spec))
+        sha = _plan_commit(exp, cells[0], spec, plans.get(spec), echo)
         plans[spec] = {"commit": sha, "cell": cells[0].name}
         _save_plans(exp, plans)
         how = {cells[0].name: "planned"}
