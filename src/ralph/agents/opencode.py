@@ -99,6 +99,7 @@ class _Parser:
         return events
 
     def _step_finish(self, part: Mapping[str, Any], obj: Mapping[str, Any]) -> list[AgentEvent]:
+        self._last_error = None
         tokens = part.get("tokens") or {}
         cache = tokens.get("cache") or {}
         usage = Usage(
@@ -136,11 +137,13 @@ class _Parser:
         return [AgentEvent(EventKind.ERROR, text=detail)]
 
     def finish(self, returncode: int, stderr: str) -> str | None:
-        """opencode reports errors it recovers from (it compacts after a context overflow): the exit code
-        decides, the last error explains."""
+        """An error not followed by a finished step is the failure (opencode may exit 0 after one); else a
+        non-zero exit code is."""
+        if self._last_error is not None:
+            return self._last_error
         if returncode == 0:
             return None
-        return self._last_error or f"opencode exited with code {returncode}: {stderr.strip()[-1000:]}"
+        return f"opencode exited with code {returncode}: {stderr.strip()[-1000:]}"
 
     _handlers = {
         "step_start": _step_start,
@@ -184,14 +187,9 @@ class OpencodeBackend:
 
     def run(self, request: StageRequest, events: EventSink) -> StageResult:
         stage = StageRun(self.name, request, self.options, events)
-        run_lines(
-            stage,
-            self.argv(request),
-            env=self.env(request),
-            stdin_text=request.prompt,
-            parser=_Parser(request),
-        )
-        return stage.result()
+        argv, env = self.argv(request), self.env(request)
+        error = run_lines(stage, argv, env=env, stdin_text=request.prompt, parser=_Parser(request))
+        return stage.result(error)
 
     def close(self) -> None:
         return None

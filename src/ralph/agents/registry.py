@@ -1,4 +1,9 @@
-"""Backend names -> ``module:Class``, imported lazily; an unknown name lists the valid ones."""
+"""Backend names -> ``module:Class``, imported lazily; an unknown name lists the valid ones.
+
+Only the chosen backend's module is imported, so ``sim`` runs without the ACP SDK being loaded and a
+broken optional backend cannot stop the others. ``register`` adds a name (the shape a plug-in hook would
+use later).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import cast
 from ralph.agents.base import AgentBackend, BackendOptions
 from ralph.errors import UsageError
 
-__all__ = ["BACKENDS", "backend_names", "get_backend"]
+__all__ = ["BACKENDS", "backend_names", "get_backend", "register"]
 
 BACKENDS: dict[str, str] = {
     "opencode": "ralph.agents.opencode:OpencodeBackend",
@@ -17,6 +22,14 @@ BACKENDS: dict[str, str] = {
     "openai": "ralph.agents.openai:OpenAIBackend",
     "sim": "ralph.agents.sim:SimBackend",
 }
+
+
+def register(name: str, target: str) -> None:
+    """Make ``name`` build the class at ``target`` (``"package.module:Class"``)."""
+    module, sep, cls = target.partition(":")
+    if not (module and sep and cls):
+        raise UsageError(f"backend target {target!r} must look like 'package.module:Class'")
+    BACKENDS[name] = target
 
 
 def backend_names() -> list[str]:
@@ -33,4 +46,8 @@ def get_backend(name: str, options: BackendOptions) -> AgentBackend:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as err:
         raise UsageError(f"backend {name!r} is not available: {err}") from err
-    return cast(AgentBackend, getattr(module, class_name)(options))
+    try:
+        cls = getattr(module, class_name)
+    except AttributeError as err:
+        raise UsageError(f"backend {name!r}: {module_name} has no {class_name}") from err
+    return cast(AgentBackend, cls(options))

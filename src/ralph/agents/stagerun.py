@@ -32,7 +32,7 @@ _INFRA = re.compile(
     r"\b(429|5\d\d|401|403)\b|rate.?limit|overloaded|unable to connect|cannot connect|connection ?refused"
     r"|econnrefused|econnreset|socket hang up|network|timed? ?out|unauthori[sz]ed|authentication|api key"
     r"|invalid x-api-key|context (size|length|window)|maximum context|too many tokens|prompt is too long"
-    r"|exceeds the available context|service unavailable|bad gateway|internal server error",
+    r"|exceeds the available context|service unavailable|bad gateway|internal server error|\bendpoint\b",
     re.IGNORECASE,
 )
 
