@@ -74,7 +74,7 @@ def slots_of(exp: Experiment, cell: Cell) -> frozenset[str]:
     """``cloud`` if any stage is remote, plus ``local:<endpoint>`` per local model (the cell's settings)."""
     settings = settings_for(exp, cell.arm, cell.worktree if cell.worktree.is_dir() else None)
     slots: set[str] = set()
-    for stage in Stage.routed():
+    for stage in (s for s in Stage.routed() if s is not Stage.PLAN):  # construct never plans
         route = settings.route(stage)
         slots.add(f"local:{_endpoint(settings, route.model)}" if route.is_local else CLOUD)
     return frozenset(slots)
