@@ -62,6 +62,8 @@ class World:
         self.outputs: dict[str, str] = {}
         self.interrupted: list[str] = []
         self.attempts_before: dict[str, int] = {}
+        self.attempts_after: dict[str, int] = {}
+        self.finished_before: list[str] = []
 
     def cell(self, name: str) -> Path:
         return self.target.parent / "target-experiments" / self.exp.name / name
@@ -106,7 +108,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     world.outputs["plan"] = ralph("bench", "plan", str(world.exp), cwd=world.root).stdout
     _interrupted_run(world)
     world.attempts_before = {c: len(world.meta(c).get("attempts", [])) for c in CELLS}
+    world.finished_before = [c for c in CELLS if world.meta(c).get("status") == "finished"]
     world.outputs["run"] = ralph("bench", "run", str(world.exp), "--all", cwd=world.root).stdout
+    world.attempts_after = {c: len(world.meta(c)["attempts"]) for c in CELLS}
     world.outputs["run-again"] = ralph("bench", "run", str(world.exp), "--all", cwd=world.root).stdout
     world.outputs["collect"] = ralph("bench", "collect", str(world.exp), cwd=world.root).stdout
     world.outputs["analyze"] = ralph("bench", "analyze", str(world.exp), "--json", cwd=world.root).stdout
@@ -153,10 +157,10 @@ def test_interrupted_run_records_and_resumes(world: World) -> None:
     runs = _ledger_runs(world)
     stopped = [r for r in runs.values() if r.get("exit_reason") == "interrupted"]
     assert stopped, "the interrupted construct runs wrote their final record"
-    assert "finished earlier; skipped" in world.outputs["run-again"]
-    assert all(
-        len(world.meta(c)["attempts"]) == world.attempts_before[c] + (c in world.interrupted) for c in CELLS
-    )
+    for name in CELLS:  # the resumed run started every cell that had not finished, exactly once
+        assert world.attempts_after[name] == world.attempts_before[name] + (name not in world.finished_before)
+    assert world.outputs["run-again"].count("finished earlier; skipped") == len(CELLS)
+    assert {c: len(world.meta(c)["attempts"]) for c in CELLS} == world.attempts_after
 
 
 def test_collect_writes_gates_git_stats_and_the_cells_own_ledger(world: World) -> None:

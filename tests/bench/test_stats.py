@@ -14,6 +14,8 @@ from ralph.bench.stats import (
     compare_intervals,
     newcombe_diff,
     pass_hat_k,
+    t975,
+    welch_diff,
     wilson,
 )
 
@@ -59,6 +61,23 @@ def test_bootstrap_diff_verdicts() -> None:
     assert compare_intervals(far, 1, 4) is Verdict.TOO_FEW
     lower = bootstrap_diff([1.0, 2.0, 1.5], [10.0, 11.0, 12.0], seed=3)
     assert compare_intervals(lower, 3, 3) is Verdict.B_HIGHER
+
+
+def test_welch_interval_is_wide_for_tiny_samples() -> None:
+    # pricey 20.01/20.02/20.03 vs 21.0/20.5: a bootstrap of two values would call this a difference
+    diff = welch_diff([20.01, 20.02, 20.03], [21.0, 20.5])
+    assert diff.method == "welch" and diff.low < 0 < diff.high
+    assert compare_intervals(diff, 3, 2) is Verdict.INDISTINGUISHABLE
+    # textbook check: means 5 and 3, variances 1 and 1, n 10 each -> df 18, t 2.101, se sqrt(0.2)
+    a = [5 + (1 if i % 2 else -1) * math.sqrt(0.9) for i in range(10)]
+    b = [x - 2 for x in a]
+    wide = welch_diff(a, b)
+    assert wide.estimate == pytest.approx(2.0)
+    assert wide.high - wide.estimate == pytest.approx(2.101 * math.sqrt(0.2), rel=1e-3)
+    assert welch_diff([1.0, 1.0], [2.0, 2.0]) == welch_diff([1.0, 1.0], [2.0, 2.0])
+    assert compare_intervals(welch_diff([1.0, 1.0], [2.0, 2.0]), 2, 2) is Verdict.B_HIGHER
+    assert math.isnan(welch_diff([1.0], [2.0, 3.0]).low)
+    assert (t975(1), t975(2.9), t975(45), t975(500)) == (12.706, 4.303, 2.021, pytest.approx(1.96, abs=1e-3))
 
 
 def test_pass_hat_k() -> None:

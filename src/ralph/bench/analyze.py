@@ -208,7 +208,7 @@ def analyze(
         correctness=correctness_rows(cells, gate_labels),
         recommendations=recommend(summaries),
         summaries=summaries,
-        comparisons=compare_arms(summaries, runs, seed=seed),
+        comparisons=compare_arms(summaries, runs),
         kills=kill_rows(arms, cells, runs),
         timelines=tuple(timeline(cell) for cell in cells),
         seed=seed,

@@ -166,7 +166,10 @@ def _comparison_table(a: Analysis) -> Table:
     rows = tuple(
         (c.a, c.b, c.metric, _ci(c.diff, "{:+.3f}"), c.verdict.value.replace("_", " ")) for c in a.comparisons
     )
-    note = "Difference a - b with its 95% interval; 'not distinguishable' when the interval contains 0."
+    note = (
+        "Difference a - b with its 95% interval (Newcombe for completion, Welch t for the others); "
+        "'not distinguishable' when the interval contains 0."
+    )
     return Table("comparisons", "Pairwise comparison", ("A", "B", "Metric", "A - B", "Verdict"), rows, note)
 
 
