@@ -144,8 +144,21 @@ def describe_lock(lock: LockFile) -> str:
     )
 
 
+_DIRS: dict[str, tuple[Path, Path]] = {}
+"""git_dirs' answers by absolute path, reused while both directories exist (asked once per snapshot)."""
+
+
 def git_dirs(repo: Path) -> tuple[Path, Path]:
     """(this worktree's git dir, the common git dir), both absolute."""
+    key = os.path.abspath(repo)
+    cached = _DIRS.get(key)
+    if cached is not None and os.path.isdir(cached[0]) and os.path.isdir(cached[1]):
+        return cached
+    _DIRS[key] = found = _ask_dirs(repo)
+    return found
+
+
+def _ask_dirs(repo: Path) -> tuple[Path, Path]:
     proc = subprocess.run(
         ["git", "-C", str(repo), "rev-parse", "--absolute-git-dir", "--git-common-dir"],
         cwd=repo,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,8 +33,39 @@ class DiffStat:
     deletions: int
 
 
+_ROOTS: dict[str, tuple[Path, str]] = {}
+"""repo_root's answers by absolute path (with the path resolved), reused while no ``.git`` appeared or
+vanished between the path and its root: the loop asks for the same root many times per stage."""
+
+
 def repo_root(path: Path) -> Path:
     """Top of the working tree that contains ``path``; UsageError when there is none."""
+    key = os.path.abspath(path)
+    cached = _ROOTS.get(key)
+    if cached is not None and _still_root(cached[1], cached[0]):
+        return cached[0]
+    root = _ask_root(path)
+    _ROOTS[key] = (root, os.path.realpath(key))
+    return root
+
+
+def _still_root(real: str, root: Path) -> bool:
+    """``root`` still holds ``.git`` and no directory from ``real`` up to it (exclusive) does."""
+    top = str(root)
+    if not os.path.lexists(os.path.join(top, ".git")):
+        return False
+    here = real
+    while here != top:
+        if os.path.lexists(os.path.join(here, ".git")):
+            return False
+        parent = os.path.dirname(here)
+        if parent == here:
+            return False
+        here = parent
+    return True
+
+
+def _ask_root(path: Path) -> Path:
     try:
         proc = subprocess.run(
             ["git", "-C", str(path), "rev-parse", "--show-toplevel"],

@@ -120,7 +120,7 @@ def snapshot_attempt(repo: Path, exclude: Sequence[str] = (".tix",)) -> Snapshot
     parents = ["-p", head] if head else []
     commit = git(root, "commit-tree", tree, *parents, "-F", "-", env=_IDENTITY, stdin=message.encode()).text
     git(root, "update-ref", "-m", "ralph: attempt snapshot", SNAPSHOT_REF, commit)
-    return _snapshot_from(commit, tree, meta)
+    return _remember(root, _snapshot_from(commit, tree, meta))
 
 
 def pending_snapshot(repo: Path) -> Snapshot | None:
@@ -132,8 +132,26 @@ def pending_snapshot(repo: Path) -> Snapshot | None:
     return load_snapshot(root, commit)
 
 
+_LOADED: dict[tuple[str, str], Snapshot] = {}
+"""Snapshots read back, by (repo, commit): a commit never changes, and the loop reads the same one at every
+stage of an attempt."""
+_LOADED_MAX = 16
+
+
 def load_snapshot(repo: Path, commit: str) -> Snapshot:
     """Read a snapshot back from its commit; GitError if ``commit`` is not one."""
+    snap = _LOADED.get((os.path.abspath(repo), commit))
+    return snap if snap is not None else _remember(repo, _read_snapshot(repo, commit))
+
+
+def _remember(repo: Path, snap: Snapshot) -> Snapshot:
+    if len(_LOADED) >= _LOADED_MAX:
+        _LOADED.pop(next(iter(_LOADED)))
+    _LOADED[(os.path.abspath(repo), snap.commit)] = snap
+    return snap
+
+
+def _read_snapshot(repo: Path, commit: str) -> Snapshot:
     raw = decode_path(git(repo, "cat-file", "commit", commit).out)
     header, _, message = raw.partition("\n\n")
     tree = next((line[5:] for line in header.splitlines() if line.startswith("tree ")), "")
