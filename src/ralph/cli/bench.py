@@ -23,7 +23,6 @@ from ralph.bench import (
     setup_experiment,
 )
 from ralph.bench.tables import Table, fmt_cost, fmt_duration, fmt_gate
-from ralph.report import write_report
 
 __all__ = ["register"]
 
@@ -180,6 +179,8 @@ def report_cmd(
     out: Path | None = typer.Option(None, "--output", "-o", help="HTML file (default: results/report.html)."),
 ) -> None:
     """Write one self-contained HTML report with tables and figures; print its path."""
+    from ralph.report import write_report  # matplotlib loads only for this command, not for every `ralph`
+
     experiment = load_experiment(exp)
     analysis = analyze_experiment(experiment)
     print(write_report(analysis, out or experiment.results_dir / "report.html"))
