@@ -14,6 +14,7 @@ from tests.fakes.model_server import ScriptedModelServer, ToolCall, Turn
 
 from ralph.agents.base import BackendOptions, EventKind, StageRequest
 from ralph.agents.claude import ClaudeBackend
+from ralph.clock import Clock, SystemClock
 from ralph.errors import KillReason
 from ralph.stage import Stage
 
@@ -22,8 +23,11 @@ pytestmark = pytest.mark.realcli
 DONE = '[RALPH_OUTPUT]\n{"verdict": "done", "summary": "wrote hello.txt"}\n[/RALPH_OUTPUT]'
 
 
-def make_backend(server: ScriptedModelServer, home: Path, tag: str = "", **env: str) -> ClaudeBackend:
+def make_backend(
+    server: ScriptedModelServer, home: Path, tag: str = "", clock: Clock | None = None, **env: str
+) -> ClaudeBackend:
     options = BackendOptions(
+        clock=clock or SystemClock(),
         program=jailed(server, str(binary("claude"))),
         env={**claude_env(home, server), TAG_NAME: tag or new_tag(), **env},
         permission_mode="acceptEdits",

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.agents.clocks import ArrivalClock
 from tests.agents.procs import TAG_NAME, Sampler, new_tag, tagged_pids
 from tests.agents.recording import Recorder
 from tests.fakes.agent_env import FAKE_MODEL, binary, jailed, opencode_config, opencode_env
@@ -14,6 +15,7 @@ from tests.fakes.model_server import ScriptedModelServer, ToolCall, Turn
 
 from ralph.agents.base import BackendOptions, EventKind, StageRequest
 from ralph.agents.opencode import OpencodeBackend
+from ralph.clock import Clock, SystemClock
 from ralph.errors import KillReason
 from ralph.stage import Stage
 
@@ -23,9 +25,15 @@ DONE = '[RALPH_OUTPUT]\n{"verdict": "done", "summary": "wrote hello.txt"}\n[/RAL
 
 
 def make_backend(
-    server: ScriptedModelServer, home: Path, tmp_path: Path, tag: str = "", **config: Any
+    server: ScriptedModelServer,
+    home: Path,
+    tmp_path: Path,
+    tag: str = "",
+    clock: Clock | None = None,
+    **config: Any,
 ) -> OpencodeBackend:
     options = BackendOptions(
+        clock=clock or SystemClock(),
         program=jailed(server, str(binary("opencode"))),
         env={**opencode_env(home, opencode_config(server, **config)), TAG_NAME: tag or new_tag()},
         spill_dir=tmp_path / "spill",
@@ -90,15 +98,15 @@ def test_timeout_kills_the_agent_and_its_process_group(
     server: ScriptedModelServer, agent_home: Path, worktree: Path, tmp_path: Path
 ) -> None:
     server.script(Turn(hang=True))
-    tag = new_tag()
-    backend = make_backend(server, agent_home, tmp_path, tag=tag)
-    started = time.monotonic()
+    tag, clock = new_tag(), ArrivalClock(server)
+    backend = make_backend(server, agent_home, tmp_path, tag=tag, clock=clock)
     with Sampler(tag, lambda: bool(server.main_requests)) as sampler:
-        result = backend.run(build_request(worktree, timeout_s=30.0), Recorder())
-    elapsed = time.monotonic() - started
+        result = backend.run(build_request(worktree, timeout_s=10.0), Recorder())
+    arrived = clock.arrived_at()
     assert result.failure is KillReason.TIMEOUT, result.detail
-    assert elapsed < 30.0 + 5.0
-    assert sampler.seen, "the sampler never saw the agent running"
+    assert server.main_requests and arrived is not None, "the agent never reached the hanging server"
+    assert time.time() - arrived < 10.0 + 5.0
+    assert sampler.seen, "the sampler never saw the agent waiting on the server"
     assert not tagged_pids(tag), "agent processes survived the stage"
 
 
