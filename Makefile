@@ -23,6 +23,12 @@ sysdeps:
 agents:
 	@bash scripts/install-agents.sh $(AGENTS_DIR)
 
+# A real local model end to end: llama-server built from the llama-cpp-python sdist and SmolLM2-135M,
+# cached in ~/.cache/ralph/llama-server (about 5 min on 2 cores the first time), then the localmodel tests.
+test-local-model: $(STAMP) agents
+	bash scripts/build-llama-server.sh
+	$(BIN)/pytest -q -m localmodel tests/agents/test_local_model.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks

@@ -8,6 +8,7 @@ namespace with nothing but loopback.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,15 @@ def claude_env(home: Path, server: ScriptedModelServer) -> dict[str, str]:
         "CLAUDE_CODE_MAX_RETRIES": "0",
         "IS_SANDBOX": "1",
     }
+
+
+def write_wrapper(path: Path, argv: tuple[str, ...], env: Mapping[str, str]) -> Path:
+    """A one-file program (for ``opencode_bin``) that exports ``env`` and runs ``argv`` plus its own args."""
+    exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
+    command = " ".join(shlex.quote(a) for a in argv)
+    path.write_text(f'#!/bin/sh\n{exports}exec {command} "$@"\n')
+    path.chmod(0o755)
+    return path
 
 
 def jailed(server: ScriptedModelServer, *argv: str) -> tuple[str, ...]:

@@ -63,6 +63,36 @@ def _relay(listener: socket.socket, unix_path: str) -> None:
         threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
 
 
+class UnixBridge:
+    """Host side: a Unix socket that relays each connection to 127.0.0.1:port (a real server such as
+    llama-server), so a jailed agent can reach it through ``--forward``."""
+
+    def __init__(self, unix_path: str, port: int) -> None:
+        self.unix_path = unix_path
+        self._port = port
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(unix_path)
+        self._listener.listen()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self._port))
+            except OSError:
+                client.close()
+                continue
+            threading.Thread(target=_pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
+
+    def close(self) -> None:
+        self._listener.close()
+
+
 def main(argv: list[str]) -> int:
     split = argv.index("--")
     forwards = [a.removeprefix("--forward=").split("=", 1) for a in argv[:split]]
