@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from weakref import WeakKeyDictionary
 
 from ralph.loop.stages import PARKED_LABEL, Board, TaskView, buildable
 from ralph.tix import TaskStatus, Ticket, TicketStore
@@ -48,15 +49,11 @@ class Snapshot:
     ready: tuple[str, ...]
     """Ids BUILD may take, best first."""
 
-    @property
+    @cached_property
     def board(self) -> Board:
         live = [t for t in self.tasks if t.is_live or t.status is TaskStatus.REJECTED]
-        return Board(
-            buildable=len(self.ready),
-            pending=sum(1 for t in live if t.status is not TaskStatus.DONE),
-            done=sum(1 for t in live if t.status is TaskStatus.DONE),
-            issues=len(self.issues),
-        )
+        done = sum(1 for t in live if t.status is TaskStatus.DONE)
+        return Board(buildable=len(self.ready), pending=len(live) - done, done=done, issues=len(self.issues))
 
     def done_ids(self) -> list[str]:
         return [t.id for t in self.tasks if t.status is TaskStatus.DONE]
@@ -64,19 +61,47 @@ class Snapshot:
     def by_id(self) -> dict[str, Ticket]:
         return {t.id: t for t in self.tasks}
 
+    @cached_property
+    def _states(self) -> tuple[str, ...]:
+        rows = [f"{t.id}:{t.status.value}:{t.retries}:{t.kill_count}" for t in self.tasks if t.is_live]
+        return (*rows, *(f"{i.id}:open" for i in self.issues))
+
     def states(self) -> list[str]:
         """``id:status:retries:kills`` of live tasks and open issues (the loop fingerprint's ticket part)."""
-        rows = [f"{t.id}:{t.status.value}:{t.retries}:{t.kill_count}" for t in self.tasks if t.is_live]
-        return rows + [f"{i.id}:open" for i in self.issues]
+        return list(self._states)
+
+
+@dataclass
+class _Memo:
+    """What ``read_board`` keeps per store: the last snapshot and the task views of unchanged tickets."""
+
+    key: tuple[int, str | None] = (-1, None)
+    snapshot: Snapshot | None = None
+    views: dict[str, tuple[Ticket, TaskView]] = field(default_factory=dict)
+
+    def view(self, ticket: Ticket) -> TaskView:
+        held = self.views.get(ticket.id)
+        if held is not None and held[0] is ticket:
+            return held[1]
+        made = task_view(ticket)
+        self.views[ticket.id] = (ticket, made)
+        return made
+
+
+_MEMOS: WeakKeyDictionary[TicketStore, _Memo] = WeakKeyDictionary()
 
 
 def read_board(store: TicketStore, spec: str | None) -> Snapshot:
-    """One read of the store scoped to ``spec`` (tasks of every state, open issues)."""
+    """One read of the store scoped to ``spec`` (tasks of every state, open issues); the same snapshot
+    while the store has not changed, and only changed tickets are looked at again."""
+    memo = _MEMOS.get(store)
+    if memo is None:
+        memo = _MEMOS[store] = _Memo()
+    key = (store.generation, spec)
+    if memo.snapshot is not None and memo.key == key:
+        return memo.snapshot
     tasks = tuple(t for t in store.tasks(status=_ALL_TASKS) if in_spec(t, spec))
     issues = tuple(i for i in store.issues(open_only=True) if in_spec(i, spec))
-    return Snapshot(tasks=tasks, issues=issues, ready=_ready(tasks))
-
-
-def _ready(tasks: Sequence[Ticket]) -> tuple[str, ...]:
-    views: Iterable[TaskView] = (task_view(t) for t in tasks)
-    return tuple(v.id for v in buildable(views))
+    ready = tuple(v.id for v in buildable(memo.view(t) for t in tasks))
+    memo.key, memo.snapshot = key, Snapshot(tasks=tasks, issues=issues, ready=ready)
+    return memo.snapshot

@@ -39,6 +39,7 @@ class GitRepo:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._user: str | None = None
+        self._short = ("", "")
 
     def run(self, *args: str, check: bool = True) -> str:
         import subprocess
@@ -100,8 +101,15 @@ class GitRepo:
         return self.run("rev-parse", "HEAD", check=False).strip()
 
     def short_head(self) -> str:
-        """Abbreviated HEAD hash, or "" before the first commit."""
-        return self.run("rev-parse", "--short", "HEAD", check=False).strip()
+        """Abbreviated HEAD hash, or "" before the first commit; git is asked once per HEAD commit (read
+        from the ref files), not on every done/accept/reject."""
+        full = self.head_commit()
+        if full and self._short[0] == full:
+            return self._short[1]
+        short = self.run("rev-parse", "--short", "HEAD", check=False).strip()
+        if full and full.startswith(short):
+            self._short = (full, short)
+        return short
 
     def user_name(self) -> str:
         """``git config user.name``, read from the config files when they are plain (no includes, no

@@ -60,6 +60,12 @@ class StoreReader:
         """Bring the cache up to date with plan.jsonl now (reads do this on their own)."""
         self._fresh()
 
+    @property
+    def generation(self) -> int:
+        """A number that changes whenever tickets may have changed (after catching the cache up): readers
+        that derive something from the tickets reuse it while this stays the same."""
+        return self._fresh()
+
     def _all(self) -> dict[str, Ticket]:
         """Every ticket in the default order, memoised until the cache generation changes."""
         generation = self._fresh()
