@@ -15,7 +15,9 @@ from ralph.loop.guards import (
     check_limits,
     context_action,
     fingerprint,
+    guard_uses,
     infra_decision,
+    nearest_guard,
     stage_timeout,
 )
 from ralph.stage import Stage
@@ -114,3 +116,19 @@ def test_loop_detector_counts_identical_consecutive_fingerprints() -> None:
     assert detector.observe(other) == 1
     assert detector.observe(same) == 1
     assert detector.observe(same) == 2
+
+
+def test_nearest_guard_is_the_highest_fraction_of_the_limits_that_are_on() -> None:
+    limits = Limits(max_iterations=10, max_cost=2.0, progress_stall_abort_s=600, loop_detection_threshold=3)
+    totals = _totals(iterations=4, cost=0.5, loop_repeats=2, last_progress_at=T0 + 100)
+    uses = guard_uses(limits, totals, T0 + 400)
+    assert [(u.guard, u.used, u.limit) for u in uses] == [
+        ("max_iterations", 4.0, 10.0),
+        ("cost_limit", 0.5, 2.0),
+        ("progress_stall", 300.0, 600.0),
+        ("loop_detected", 2.0, 3.0),
+    ]
+    nearest = nearest_guard(limits, totals, T0 + 400)
+    assert nearest is not None and nearest.guard == "loop_detected"
+    assert nearest.fraction == pytest.approx(2 / 3)
+    assert nearest_guard(Limits(stage_timeout_s=60), totals, T0) is None

@@ -1,6 +1,7 @@
 """The one policy module: run totals and limits in, an exit reason (or a stage decision) out. Pure.
 
-The driver calls ``check_limits`` before every stage, ``stage_timeout`` to bound each agent call by the wall
+The driver calls ``check_limits`` before every stage (``guard_uses`` is the one list of guards, which
+``ralph watch`` shows as gauges), ``stage_timeout`` to bound each agent call by the wall
 time left, ``context_action`` after a stage, ``infra_decision`` when an endpoint failed, and keeps a
 ``LoopDetector`` of stage fingerprints.
 """
@@ -18,6 +19,7 @@ from ralph.stage import Stage
 
 __all__ = [
     "ContextAction",
+    "GuardUse",
     "InfraDecision",
     "Limits",
     "LoopDetector",
@@ -25,7 +27,10 @@ __all__ = [
     "check_limits",
     "context_action",
     "fingerprint",
+    "guard_uses",
     "infra_decision",
+    "nearest_guard",
+    "nearest_of",
     "stage_timeout",
 ]
 
@@ -90,25 +95,62 @@ class Totals:
         return replace(self, infra_streak=0, consecutive_failures=0)
 
 
+@dataclass(frozen=True)
+class GuardUse:
+    """How much of one limit a run has used (``ralph watch`` shows these as gauges)."""
+
+    guard: str
+    """The guard's name: the exit reason it trips (``wall_time``, ``cost_limit``, ...)."""
+    used: float
+    limit: float
+
+    @property
+    def fraction(self) -> float:
+        return self.used / self.limit if self.limit > 0 else 0.0
+
+    @property
+    def pct(self) -> float:
+        return 100.0 * self.fraction
+
+
+def guard_uses(limits: Limits, totals: Totals, now: float) -> tuple[GuardUse, ...]:
+    """Every limit that is on (non-zero), in the order ``check_limits`` tests them: the one list of guards."""
+    pairs: tuple[tuple[ExitReason, float, float], ...] = (
+        (ExitReason.MAX_ITERATIONS, totals.iterations, limits.max_iterations),
+        (ExitReason.WALL_TIME, now - totals.started_at, limits.max_wall_time_s),
+        (ExitReason.COST_LIMIT, totals.cost, limits.max_cost),
+        (ExitReason.TOKEN_LIMIT, totals.tokens, limits.max_tokens),
+        (ExitReason.API_CALL_LIMIT, totals.api_calls_remote, limits.max_api_calls),
+        (ExitReason.CIRCUIT_BREAKER, totals.consecutive_failures, limits.max_failures),
+        (ExitReason.PROGRESS_STALL, now - totals.last_progress_at, limits.progress_stall_abort_s),
+        (ExitReason.LOOP_DETECTED, totals.loop_repeats, limits.loop_detection_threshold),
+    )
+    return tuple(
+        GuardUse(reason.value, float(used), float(limit)) for reason, used, limit in pairs if limit > 0
+    )
+
+
+def nearest_of(uses: Iterable[GuardUse]) -> GuardUse | None:
+    """The use closest to its limit (highest fraction); the first of equals."""
+    best: GuardUse | None = None
+    for use in uses:
+        if best is None or use.fraction > best.fraction:
+            best = use
+    return best
+
+
+def nearest_guard(limits: Limits, totals: Totals, now: float) -> GuardUse | None:
+    """The guard nearest to tripping (name, used, limit, fraction), or None when no limit is on."""
+    return nearest_of(guard_uses(limits, totals, now))
+
+
 def check_limits(limits: Limits, totals: Totals, now: float, *, iteration_start: bool) -> ExitReason | None:
     """The first limit reached, in a fixed order, or None; ``max_iterations`` stops only between
     iterations."""
-    elapsed = now - totals.started_at
-    checks: list[tuple[bool, ExitReason]] = [
-        (iteration_start and _hit(totals.iterations, limits.max_iterations), ExitReason.MAX_ITERATIONS),
-        (_hit(elapsed, limits.max_wall_time_s), ExitReason.WALL_TIME),
-        (_hit(totals.cost, limits.max_cost), ExitReason.COST_LIMIT),
-        (_hit(totals.tokens, limits.max_tokens), ExitReason.TOKEN_LIMIT),
-        (_hit(totals.api_calls_remote, limits.max_api_calls), ExitReason.API_CALL_LIMIT),
-        (_hit(totals.consecutive_failures, limits.max_failures), ExitReason.CIRCUIT_BREAKER),
-        (_hit(now - totals.last_progress_at, limits.progress_stall_abort_s), ExitReason.PROGRESS_STALL),
-        (_hit(totals.loop_repeats, limits.loop_detection_threshold), ExitReason.LOOP_DETECTED),
-    ]
-    return next((reason for hit, reason in checks if hit), None)
-
-
-def _hit(value: float, limit: float) -> bool:
-    return limit > 0 and value >= limit
+    for use in guard_uses(limits, totals, now):
+        if use.used >= use.limit and (iteration_start or use.guard != ExitReason.MAX_ITERATIONS):
+            return ExitReason(use.guard)
+    return None
 
 
 def stage_timeout(limits: Limits, totals: Totals, now: float) -> float:

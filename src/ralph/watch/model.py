@@ -12,8 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ralph.errors import ExitReason
-from ralph.loop.guards import Limits, Totals, check_limits
+from ralph.loop.guards import GuardUse, Limits, Totals, check_limits, guard_uses, nearest_of
 from ralph.loop.state import LoopState
 
 __all__ = [
@@ -33,6 +32,8 @@ __all__ = [
 ]
 
 MAX_KILLS = 5
+Gauge = GuardUse
+"""One configured limit and how much of it the run has used (``guard`` is the exit reason it trips)."""
 
 
 @dataclass(frozen=True)
@@ -62,20 +63,6 @@ class RunStatus(StrEnum):
     STOPPED = "stopped"
     """The process is gone and left no end record (killed hard, or another machine's run)."""
     NO_RUN = "no run yet"
-
-
-@dataclass(frozen=True)
-class Gauge:
-    """One configured limit: how much of it the run has used."""
-
-    guard: str
-    """The exit reason it trips (``wall_time``, ``cost_limit``, ...)."""
-    used: float
-    limit: float
-
-    @property
-    def pct(self) -> float:
-        return 100.0 * self.used / self.limit if self.limit > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -182,25 +169,13 @@ def _totals(state: LoopState, run_clock_now: float) -> Totals:
 
 
 def gauges_of(limits: Limits, totals: Totals, elapsed_s: float) -> tuple[Gauge, ...]:
-    """Every limit that is on (non-zero), in the order ``check_limits`` tests them."""
-    pairs = (
-        (ExitReason.MAX_ITERATIONS, totals.iterations, limits.max_iterations),
-        (ExitReason.WALL_TIME, elapsed_s, limits.max_wall_time_s),
-        (ExitReason.COST_LIMIT, totals.cost, limits.max_cost),
-        (ExitReason.TOKEN_LIMIT, totals.tokens, limits.max_tokens),
-        (ExitReason.API_CALL_LIMIT, totals.api_calls_remote, limits.max_api_calls),
-        (ExitReason.CIRCUIT_BREAKER, totals.consecutive_failures, limits.max_failures),
-    )
-    return tuple(Gauge(reason.value, float(used), float(limit)) for reason, used, limit in pairs if limit > 0)
+    """Every limit that is on (non-zero), in the order ``check_limits`` tests them (the loop's own list)."""
+    return guard_uses(limits, totals, totals.started_at + elapsed_s)
 
 
 def nearest_guard(gauges: Sequence[Gauge]) -> Gauge | None:
     """The limit closest to its threshold (highest share used); the first of equals."""
-    best: Gauge | None = None
-    for gauge in gauges:
-        if best is None or gauge.pct > best.pct:
-            best = gauge
-    return best
+    return nearest_of(gauges)
 
 
 def recent_kills(
