@@ -16,12 +16,12 @@ import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import acp
-from acp.schema import ClientCapabilities, FileSystemCapabilities, Implementation, PromptResponse
+from acp.schema import PromptResponse
 
-from ralph.agents.acp_client import StageClient
+from ralph.agents.acp_client import AgentConnection, StageClient
 from ralph.agents.base import (
     AgentEvent,
     BackendOptions,
@@ -41,7 +41,6 @@ __all__ = ["AcpBackend", "AcpConfig"]
 
 T = TypeVar("T")
 _POLL_S = 0.2
-_STDERR_TAIL = 16_000
 
 
 @dataclass(frozen=True)
@@ -57,88 +56,6 @@ class AcpConfig:
     def from_options(cls, options: BackendOptions) -> AcpConfig:
         grace = float(options.extra.get("cancel_grace_s", cls.cancel_grace_s))
         return cls(command=tuple(options.program) or cls.command, cancel_grace_s=grace)
-
-
-class _Agent:
-    """One running agent process and its connection (lives on the loop thread)."""
-
-    def __init__(self, process: asyncio.subprocess.Process, client: StageClient, cwd: Path) -> None:
-        self.process = process
-        self.client = client
-        self.cwd = cwd
-        self.sessions: dict[str, list[Any]] = {}
-        self.models: dict[str, str] = {}
-        self.can_load = False
-        self.stderr = bytearray()
-        self.stderr_task: asyncio.Task[None] | None = None
-        peer = cast(acp.Client, client)  # implements the methods of the capabilities we advertise
-        self.conn = acp.connect_to_agent(peer, process.stdin, process.stdout, observers=[self._observe])
-
-    def _observe(self, event: Any) -> None:
-        stage = self.client.stage
-        if stage is not None:
-            stage.raw(json.dumps(event.message, default=str))
-
-    async def drain_stderr(self) -> None:
-        assert self.process.stderr is not None
-        while chunk := await self.process.stderr.read(65536):
-            self.stderr += chunk
-            del self.stderr[:-_STDERR_TAIL]
-
-    async def initialize(self) -> None:
-        fs = FileSystemCapabilities(read_text_file=True, write_text_file=True)
-        reply = await self.conn.initialize(
-            protocol_version=acp.PROTOCOL_VERSION,
-            client_capabilities=ClientCapabilities(fs=fs, terminal=False),
-            client_info=Implementation(name="ralph", title="Ralph", version="0.1.0"),
-        )
-        caps = reply.agent_capabilities
-        self.can_load = bool(caps and caps.load_session)
-
-    async def open_session(self, request: StageRequest) -> str:
-        if request.session_id is None:
-            reply = await self.conn.new_session(cwd=str(self.cwd), mcp_servers=[])
-            self.sessions[reply.session_id] = list(reply.config_options or [])
-            return str(reply.session_id)
-        if request.session_id not in self.sessions:
-            if not self.can_load:
-                raise acp.RequestError(-32601, f"agent cannot load session {request.session_id}")
-            loaded = await self.conn.load_session(
-                cwd=str(self.cwd), session_id=request.session_id, mcp_servers=[]
-            )
-            self.sessions[request.session_id] = list(getattr(loaded, "config_options", None) or [])
-        return request.session_id
-
-    async def select(self, session_id: str, request: StageRequest) -> None:
-        """Model through ``session/set_config_option`` (else ``session/set_model``); mode likewise."""
-        options = self.sessions.get(session_id, [])
-        if request.model and self.models.get(session_id) != request.model:
-            await self._set(session_id, options, "model", request.model, "session/set_model", "modelId")
-            self.models[session_id] = request.model
-        if request.agent:
-            await self._set(session_id, options, "mode", request.agent, "session/set_mode", "modeId")
-
-    async def _set(
-        self, session_id: str, options: list[Any], category: str, value: str, method: str, key: str
-    ) -> None:
-        option = next(
-            (o for o in options if getattr(o, "category", None) == category or o.id == category), None
-        )
-        if option is not None:
-            if getattr(option, "current_value", None) != value:
-                await self.conn.set_config_option(config_id=option.id, session_id=session_id, value=value)
-            return
-        await self.conn._conn.send_request(method, {"sessionId": session_id, key: value})
-
-    async def shutdown(self) -> None:
-        """Close the connection and stop reading stderr (the process is already killed)."""
-        if self.stderr_task is not None:
-            self.stderr_task.cancel()
-        await self.conn.close()
-        await self.process.wait()
-
-    def stderr_tail(self) -> str:
-        return bytes(self.stderr).decode("utf-8", errors="replace").strip()[-2000:]
 
 
 class _LoopThread:
@@ -196,7 +113,7 @@ class AcpBackend:
         self.options = options
         self.config = AcpConfig.from_options(options)
         self._loop: _LoopThread | None = None
-        self._agent: _Agent | None = None
+        self._agent: AgentConnection | None = None
 
     def run(self, request: StageRequest, events: EventSink) -> StageResult:
         stage = StageRun(self.name, request, self.options, events)
@@ -239,7 +156,7 @@ class AcpBackend:
             if agent is not None:
                 self._retire(agent)
 
-    def _retire(self, agent: _Agent) -> None:
+    def _retire(self, agent: AgentConnection) -> None:
         """Kill the agent's whole process group and forget it (the next stage starts a new one)."""
         kill_group(agent.process.pid, grace_s=2.0)
         agent.client.end()
@@ -270,7 +187,7 @@ class AcpBackend:
             return "the agent refused the prompt"
         return None
 
-    async def _ensure_agent(self, cwd: Path) -> _Agent:
+    async def _ensure_agent(self, cwd: Path) -> AgentConnection:
         agent = self._agent
         if agent is not None and agent.process.returncode is None and agent.cwd == cwd:
             return agent
@@ -287,7 +204,7 @@ class AcpBackend:
             start_new_session=True,
             limit=acp.core.DEFAULT_STDIO_BUFFER_LIMIT_BYTES,
         )
-        agent = self._agent = _Agent(process, StageClient(cwd), cwd)
+        agent = self._agent = AgentConnection(process, StageClient(cwd), cwd)
         agent.stderr_task = asyncio.get_running_loop().create_task(agent.drain_stderr())
         await agent.initialize()
         return agent

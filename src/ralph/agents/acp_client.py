@@ -1,4 +1,8 @@
-"""Our side of the Agent Client Protocol: what the agent may ask of Ralph while a prompt runs.
+"""Our side of the Agent Client Protocol: the connection to one agent process, and what the agent may ask
+of Ralph while a prompt runs.
+
+``AgentConnection`` starts the protocol (initialize), opens, loads and configures sessions (model through
+``session/set_config_option``, else ``session/set_model``; mode likewise) and keeps a stderr tail.
 
 ``StageClient`` turns session updates into ``AgentEvent``s for the current stage only (updates for other
 sessions, e.g. a cancelled one still draining, are dropped), answers permission requests by policy
@@ -8,14 +12,19 @@ working directory.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import acp
 from acp import RequestError
 from acp.schema import (
     AllowedOutcome,
+    ClientCapabilities,
     DeniedOutcome,
+    FileSystemCapabilities,
+    Implementation,
     PermissionOption,
     ReadTextFileResponse,
     RequestPermissionResponse,
@@ -23,10 +32,10 @@ from acp.schema import (
     WriteTextFileResponse,
 )
 
-from ralph.agents.base import AgentEvent, EventKind
+from ralph.agents.base import AgentEvent, EventKind, StageRequest
 from ralph.agents.stagerun import StageRun
 
-__all__ = ["READ_ONLY_DENIED_KINDS", "StageClient", "permission_choice"]
+__all__ = ["READ_ONLY_DENIED_KINDS", "AgentConnection", "StageClient", "permission_choice"]
 
 READ_ONLY_DENIED_KINDS = frozenset({"edit", "delete", "move"})
 _QUIET_UPDATES = frozenset(
@@ -40,6 +49,7 @@ _QUIET_UPDATES = frozenset(
     }
 )
 _DONE = frozenset({"completed", "failed"})
+_STDERR_TAIL = 16_000
 
 
 def permission_choice(options: list[PermissionOption], *, allow: bool) -> str | None:
@@ -186,3 +196,85 @@ class StageClient:
 
     def on_connect(self, conn: Any) -> None:
         return None
+
+
+class AgentConnection:
+    """One running agent process, its connection and its sessions (used on the backend's loop thread)."""
+
+    def __init__(self, process: asyncio.subprocess.Process, client: StageClient, cwd: Path) -> None:
+        self.process = process
+        self.client = client
+        self.cwd = cwd
+        self.sessions: dict[str, list[Any]] = {}
+        self.models: dict[str, str] = {}
+        self.can_load = False
+        self.stderr = bytearray()
+        self.stderr_task: asyncio.Task[None] | None = None
+        peer = cast(acp.Client, client)  # implements the methods of the capabilities we advertise
+        self.conn = acp.connect_to_agent(peer, process.stdin, process.stdout, observers=[self._observe])
+
+    def _observe(self, event: Any) -> None:
+        stage = self.client.stage
+        if stage is not None:
+            stage.raw(json.dumps(event.message, default=str))
+
+    async def drain_stderr(self) -> None:
+        assert self.process.stderr is not None
+        while chunk := await self.process.stderr.read(65536):
+            self.stderr += chunk
+            del self.stderr[:-_STDERR_TAIL]
+
+    async def initialize(self) -> None:
+        fs = FileSystemCapabilities(read_text_file=True, write_text_file=True)
+        reply = await self.conn.initialize(
+            protocol_version=acp.PROTOCOL_VERSION,
+            client_capabilities=ClientCapabilities(fs=fs, terminal=False),
+            client_info=Implementation(name="ralph", title="Ralph", version="0.1.0"),
+        )
+        caps = reply.agent_capabilities
+        self.can_load = bool(caps and caps.load_session)
+
+    async def open_session(self, request: StageRequest) -> str:
+        if request.session_id is None:
+            reply = await self.conn.new_session(cwd=str(self.cwd), mcp_servers=[])
+            self.sessions[reply.session_id] = list(reply.config_options or [])
+            return str(reply.session_id)
+        if request.session_id not in self.sessions:
+            if not self.can_load:
+                raise acp.RequestError(-32601, f"agent cannot load session {request.session_id}")
+            loaded = await self.conn.load_session(
+                cwd=str(self.cwd), session_id=request.session_id, mcp_servers=[]
+            )
+            self.sessions[request.session_id] = list(getattr(loaded, "config_options", None) or [])
+        return request.session_id
+
+    async def select(self, session_id: str, request: StageRequest) -> None:
+        """Model through ``session/set_config_option`` (else ``session/set_model``); mode likewise."""
+        options = self.sessions.get(session_id, [])
+        if request.model and self.models.get(session_id) != request.model:
+            await self._set(session_id, options, "model", request.model, "session/set_model", "modelId")
+            self.models[session_id] = request.model
+        if request.agent:
+            await self._set(session_id, options, "mode", request.agent, "session/set_mode", "modeId")
+
+    async def _set(
+        self, session_id: str, options: list[Any], category: str, value: str, method: str, key: str
+    ) -> None:
+        option = next(
+            (o for o in options if getattr(o, "category", None) == category or o.id == category), None
+        )
+        if option is not None:
+            if getattr(option, "current_value", None) != value:
+                await self.conn.set_config_option(config_id=option.id, session_id=session_id, value=value)
+            return
+        await self.conn._conn.send_request(method, {"sessionId": session_id, key: value})
+
+    async def shutdown(self) -> None:
+        """Close the connection and stop reading stderr (the process is already killed)."""
+        if self.stderr_task is not None:
+            self.stderr_task.cancel()
+        await self.conn.close()
+        await self.process.wait()
+
+    def stderr_tail(self) -> str:
+        return bytes(self.stderr).decode("utf-8", errors="replace").strip()[-2000:]
