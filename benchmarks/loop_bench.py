@@ -7,6 +7,7 @@ tickets, with git commit, other git work and acceptance checks reported apart; t
 from __future__ import annotations
 
 import argparse
+import cProfile
 import importlib
 import os
 import subprocess
@@ -24,12 +25,15 @@ from ralph.scenarios import create_scenario
 from ralph.settings import Settings, load_settings
 from ralph.tix import TicketStore
 
-attempt_mod = importlib.import_module("ralph.loop.attempt")
 construct_mod = importlib.import_module("ralph.loop.construct")
-precheck_mod = importlib.import_module("ralph.loop.precheck")
-review_mod = importlib.import_module("ralph.loop.review")
+LOOP_MODULES = [
+    importlib.import_module(f"ralph.loop.{name}")
+    for name in ("attempt", "construct", "precheck", "resume", "review", "session")
+]
 FAST = {"latency_s": 0.0}
 SPEC = "runtime-refactor.md"
+GIT = "git snapshot/revert/diff/HEAD"
+CATEGORIES = ("agent", "acceptance checks", "git commit", GIT)
 Timers = dict[str, float]
 
 
@@ -61,18 +65,26 @@ def _planned(root: Path, tickets: int) -> Path:
     return repo
 
 
+def _patches() -> list[tuple[Any, str, str]]:
+    """Every call the loop makes into git (gitops), the sandboxed checks and the sim agent, by category."""
+    patches: list[tuple[Any, str, str]] = [(SimBackend, "run", "agent")]
+    for module in LOOP_MODULES:
+        for name, value in vars(module).items():
+            home = getattr(value, "__module__", "") or ""
+            if not callable(value) or isinstance(value, type):
+                continue
+            if home.startswith("ralph.gitops"):
+                patches.append((module, name, "git commit" if name == "commit_all" else GIT))
+            elif home == "ralph.sandbox" and name == "run_check":
+                patches.append((module, name, "acceptance checks"))
+    return patches
+
+
 @contextmanager
 def _timed(timers: Timers) -> Iterator[None]:
-    """Wrap the agent, git and check calls to split the wall time of a run."""
-    patches: list[tuple[Any, str, str]] = [
-        (SimBackend, "run", "agent"),
-        (construct_mod, "commit_all", "git commit"),
-        (attempt_mod, "snapshot_attempt", "git snapshot/revert/diff"),
-        (attempt_mod, "revert_attempt", "git snapshot/revert/diff"),
-        (attempt_mod, "drop_snapshot", "git snapshot/revert/diff"),
-        (review_mod, "diff_since", "git snapshot/revert/diff"),
-        (precheck_mod, "run_check", "acceptance checks"),
-    ]
+    """Wrap the agent, git and check calls to split the wall time of a run; ``drive`` times the stages
+    (everything after the run's start-up)."""
+    patches = [*_patches(), (construct_mod, "_drive", "drive")]
     saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
     for owner, name, label in patches:
         setattr(owner, name, _wrap(getattr(owner, name), timers, label))
@@ -86,15 +98,20 @@ def _timed(timers: Timers) -> Iterator[None]:
 def _wrap(fn: Callable[..., Any], timers: Timers, label: str) -> Callable[..., Any]:
     def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
+        before = dict(timers)
         try:
             return fn(*args, **kwargs)
         finally:
             timers[label] += time.perf_counter() - started
+            if label == "drive":
+                for key in CATEGORIES:
+                    timers[f"{key} (in stages)"] += timers[key] - before.get(key, 0.0)
 
     return timed
 
 
 def overhead(root: Path, tickets: int, iterations: int) -> dict[str, float]:
+    """Per stage: Ralph's own time in the stages (run start-up apart), and each excluded category."""
     repo = _planned(root, tickets)
     timers: Timers = defaultdict(float)
     settings = _settings(repo, root / f"logs{tickets}", max_iterations=iterations)
@@ -103,10 +120,11 @@ def overhead(root: Path, tickets: int, iterations: int) -> dict[str, float]:
         construct(repo, settings, SPEC, options=ConstructOptions())
         total = time.perf_counter() - started
     stages = sum(1 for _ in (root / f"logs{tickets}" / "iterations.jsonl").open())
-    own = total - sum(timers.values())
-    return {"tickets": tickets, "stages": stages, "own_ms": 1000 * own / stages, "total_s": total} | {
-        f"{k}_ms": 1000 * v / stages for k, v in timers.items()
-    }
+    in_stages = sum(timers[f"{key} (in stages)"] for key in CATEGORIES)
+    own = timers["drive"] - in_stages
+    startup = total - timers["drive"] - (sum(timers[key] for key in CATEGORIES) - in_stages)
+    row = {"tickets": tickets, "stages": stages, "own_ms": 1000 * own / stages, "startup_ms": 1000 * startup}
+    return row | {f"{key}_ms": 1000 * timers[key] / stages for key in CATEGORIES}
 
 
 def _rss_kb() -> int:
@@ -130,12 +148,33 @@ def rss(root: Path, iterations: int) -> list[tuple[int, int]]:
         repo, root / "logs-rss", sim_models=wrong, model_build="sim/wrong", max_iterations=iterations,
         max_retries_per_task=0, max_failures=0, loop_detection_threshold=0,
     )  # fmt: skip
-    construct_mod._end_iteration = sampled  # type: ignore[assignment]
+    setattr(construct_mod, "_end_iteration", sampled)  # noqa: B010
     try:
         construct(repo, settings, SPEC, options=ConstructOptions())
     finally:
-        construct_mod._end_iteration = original  # type: ignore[assignment]
+        setattr(construct_mod, "_end_iteration", original)  # noqa: B010
     return samples
+
+
+def _table(rows: list[dict[str, float]]) -> None:
+    heads = ["tickets", "stages", "own_ms", "startup_ms", *(f"{key}_ms" for key in CATEGORIES)]
+    titles = ["tickets", "stages", "own ms/stage", "run start-up ms", *(f"{k} ms/stage" for k in CATEGORIES)]
+    widths = [max(8, len(t)) for t in titles]
+    print("  ".join(t.rjust(w) for t, w in zip(titles, widths, strict=True)))
+    for row in rows:
+        cells = [f"{row[h]:.0f}" if h in ("tickets", "stages") else f"{row[h]:.1f}" for h in heads]
+        print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
+
+
+def _rss_report(samples: list[tuple[int, int]]) -> None:
+    marks = [s for s in samples if s[0] in (10, 50, 100, 200, 300, 400, 500) or s is samples[-1]]
+    print("\niteration  RSS (MB)")
+    for number, kb in marks:
+        print(f"{number:>9}  {kb / 1024:8.1f}")
+    at50 = next((kb for n, kb in samples if n >= 50), None)
+    if at50:
+        drift = 100.0 * (samples[-1][1] - at50) / at50
+        print(f"RSS change from iteration 50 to {samples[-1][0]}: {drift:+.1f}%")
 
 
 def main() -> None:
@@ -143,25 +182,23 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, nargs="*", default=[100, 1000])
     parser.add_argument("--stage-iterations", type=int, default=12)
     parser.add_argument("--iterations", type=int, default=500)
+    parser.add_argument("--cprofile", type=Path, help="Write a cProfile of the last overhead run here.")
     args = parser.parse_args()
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        rows = [overhead(root, n, args.stage_iterations) for n in args.tickets]
-        keys = sorted({k for row in rows for k in row} - {"tickets", "stages", "total_s", "own_ms"})
-        print(f"{'tickets':>8} {'stages':>7} {'own ms/stage':>13} " + " ".join(f"{k:>28}" for k in keys))
-        for row in rows:
-            extra = " ".join(f"{row.get(k, 0.0):>28.1f}" for k in keys)
-            print(f"{row['tickets']:>8} {row['stages']:>7} {row['own_ms']:>13.1f} {extra}")
+        rows = [overhead(root, n, args.stage_iterations) for n in args.tickets[:-1]]
+        profile = cProfile.Profile() if args.cprofile else None
+        if profile is not None:
+            profile.enable()
+        rows.append(overhead(root, args.tickets[-1], args.stage_iterations))
+        if profile is not None:
+            profile.disable()
+            profile.dump_stats(args.cprofile)
+        _table(rows)
         if args.iterations:
-            samples = rss(root, args.iterations)
-            marks = [s for s in samples if s[0] in (10, 50, 100, 200, 300, 400, 500) or s is samples[-1]]
-            print("\niteration  RSS (MB)")
-            for number, kb in marks:
-                print(f"{number:>9}  {kb / 1024:8.1f}")
-            at50 = next((kb for n, kb in samples if n >= 50), None)
-            if at50:
-                drift = 100.0 * (samples[-1][1] - at50) / at50
-                print(f"RSS change from iteration 50 to {samples[-1][0]}: {drift:+.1f}%")
+            _rss_report(rss(root, args.iterations))
+    print("load average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":
