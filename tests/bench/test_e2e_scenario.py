@@ -160,7 +160,9 @@ def test_interrupted_run_records_and_resumes(world: World) -> None:
     for name in CELLS:  # the resumed run started every cell that had not finished, exactly once
         assert world.attempts_after[name] == world.attempts_before[name] + (name not in world.finished_before)
     lines = world.outputs["run-again"].splitlines()
-    assert all(any(x.startswith(f"{c}: finished") and x.endswith("skipped") for x in lines) for c in CELLS)
+    assert all(
+        any(x.startswith(f"{c}: finished") and x.endswith("skipped: finished") for x in lines) for c in CELLS
+    )
     assert {c: len(world.meta(c)["attempts"]) for c in CELLS} == world.attempts_after
 
 

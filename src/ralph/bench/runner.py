@@ -127,11 +127,11 @@ class CellRunner:
             self.metas[cell.name] = meta
             self.totals[cell.name] = _planned_total(cell)
             if meta.status is CellStatus.FINISHED:
-                self.notes[cell.name] = "finished earlier; skipped"
+                self.notes[cell.name] = "skipped: finished"
             elif meta.status is CellStatus.RUNNING and _pid_alive(
                 meta.attempts[-1].pid if meta.attempts else None
             ):
-                self.notes[cell.name] = "running in another process; skipped"
+                self.notes[cell.name] = "skipped: running elsewhere"
             else:
                 argv = construct_argv(self.exp, cell)
                 self.metas[cell.name] = replace(meta, argv=argv, host=host)
