@@ -96,3 +96,15 @@ def test_report_renders_in_headless_chromium(built: tuple[Analysis, Path], tmp_p
         assert image.size == (1280, 4200)
         colors = image.convert("RGB").getcolors(maxcolors=1 << 20)
         assert colors is not None and len(colors) > 50  # tables, text and plots, not a blank page
+
+
+def test_an_experiment_without_runs_still_renders(tmp_path: Path) -> None:
+    folder = tmp_path / "005-empty"
+    folder.mkdir()
+    (folder / "experiment.toml").write_text(
+        'target_repo = "/nowhere"\nbase_ref = "main"\nspec = "s.md"\nprofiles = ["a", "b"]\n'
+    )
+    analysis = analyze_experiment(load_experiment(folder))
+    assert analysis.runs == () and "no runs of experiment 005-empty" in analysis.warnings[0]
+    html = write_report(analysis, folder / "results" / "report.html").read_text()
+    assert html.count("<img") == 5 and "no runs of experiment" in html

@@ -127,6 +127,9 @@ def gather_cells(
     notes = warnings if warnings is not None else []
     every = _runs(dirs, notes)
     assigned = _assign(exp, arms, every)
+    if not assigned:
+        where = ", ".join(map(str, dirs)) or f"{exp.log_dir} (missing)"
+        notes.append(f"no runs of experiment {exp.name} in {where}")
     wanted = {r.run_id for runs in assigned.values() for r in runs}
     skip = (
         wanted if len(wanted) < len(every) else None

@@ -56,7 +56,9 @@ def _arm_colors(arms: Sequence[str]) -> dict[str, str]:
 
 
 def _legend(ax: Axes, count: int) -> None:
-    if 0 < count <= _MAX_LEGEND:
+    """A legend when there is something to name and not too much of it."""
+    _, labels = ax.get_legend_handles_labels()
+    if labels and count <= _MAX_LEGEND:
         ax.legend(fontsize=8, loc="best")
 
 
