@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -228,3 +229,24 @@ def test_report_is_written_with_every_figure(world: World) -> None:
     assert html.count('<img src="data:image/png;base64,') == 5
     assert "Profiles over replicates" in html and "Pairwise comparison" in html
     assert 'href="opus-r1/"' in html
+
+
+def _spans(world: World, names: tuple[str, ...]) -> list[tuple[datetime, datetime]]:
+    return [
+        (datetime.fromisoformat(a["started_at"]), datetime.fromisoformat(a["ended_at"]))
+        for name in names
+        for a in world.meta(name)["attempts"]
+    ]
+
+
+def _overlap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def test_one_cloud_slot_and_one_local_slot(world: World) -> None:
+    opus, devstral = _spans(world, CELLS[:2]), _spans(world, CELLS[2:])
+    for group in (opus, devstral):  # cells of the same slot never ran at the same time
+        assert not any(_overlap(a, b) for i, a in enumerate(group) for b in group[i + 1 :]), group
+    assert any(
+        _overlap(a, b) for a in opus for b in devstral
+    )  # the local-only cells ran beside the cloud one
