@@ -2,10 +2,15 @@
 
 Every program Ralph starts (agents, checks, builds, gates) goes through here, so that a timeout or the end of
 a stage kills the whole process group (no orphans) and model-written commands never see API keys.
+
+Each child also gets ``RALPH_PROC_TAG=<owner pid>-<owner start>-<n>`` in its environment, which its own
+children inherit: the end of a stage kills whatever still carries the tag (a ``setsid`` daemon leaves the
+group, not the tag), and ``reap_orphans`` kills what a killed Ralph left running.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import re
@@ -23,6 +28,8 @@ __all__ = [
     "LineProcess",
     "is_secret_name",
     "kill_group",
+    "kill_tagged",
+    "reap_orphans",
     "run_command",
     "scrubbed_env",
 ]
@@ -95,6 +102,65 @@ def _pgid_of(pid: int) -> int | None:
         return int(stat[2])
     except (OSError, IndexError, ValueError):
         return None
+
+
+TAG_VAR = "RALPH_PROC_TAG"
+_serial = itertools.count(1)
+
+
+def _start_ticks(pid: int) -> str:
+    """When ``pid`` started (clock ticks since boot): with the pid, names one process for good."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return "0"
+
+
+def _new_tag() -> str:
+    me = os.getpid()
+    return f"{me}-{_start_ticks(me)}-{next(_serial)}"
+
+
+def _tags() -> Iterator[tuple[int, str]]:
+    """(pid, tag) of every process of ours that carries a tag."""
+    marker = f"{TAG_VAR}=".encode()
+    for pid in _proc_pids():
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        for item in environ.split(b"\0"):
+            if item.startswith(marker):
+                yield pid, item[len(marker) :].decode(errors="replace")
+
+
+def _kill_pids(pids: list[int]) -> list[int]:
+    me = os.getpid()
+    killed = []
+    for pid in pids:
+        if pid != me and _pgid_of(pid) is not None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            except (ProcessLookupError, PermissionError):
+                continue
+    return killed
+
+
+def kill_tagged(tag: str) -> list[int]:
+    """SIGKILL every process carrying ``tag`` (descendants that left the process group); their pids."""
+    return _kill_pids([pid for pid, found in _tags() if found == tag])
+
+
+def reap_orphans() -> list[int]:
+    """SIGKILL every tagged process whose Ralph is gone (killed before it could stop its children)."""
+    orphans = []
+    for pid, tag in _tags():
+        owner, _, rest = tag.partition("-")
+        started = rest.partition("-")[0]
+        if owner.isdigit() and _start_ticks(int(owner)) != started:
+            orphans.append(pid)
+    return _kill_pids(orphans)
 
 
 @dataclass(frozen=True)
@@ -171,10 +237,11 @@ class LineProcess:
         spill: Path | None = None,
         stderr_tail_bytes: int = 64_000,
     ) -> None:
+        self.tag = _new_tag()
         self._proc = subprocess.Popen(
             list(argv),
             cwd=str(cwd),
-            env=dict(env) if env is not None else None,
+            env={**(os.environ if env is None else env), TAG_VAR: self.tag},
             stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -278,8 +345,10 @@ class LineProcess:
         return True
 
     def kill(self, grace_s: float = 2.0) -> None:
-        """Kill the whole process group (also after a normal exit: background children go too)."""
+        """Kill the whole process group (also after a normal exit: background children go too), then
+        whatever left the group but still carries this child's tag."""
         kill_group(self.pid, grace_s)
+        kill_tagged(self.tag)
 
     def wait(self, timeout_s: float = 10.0) -> int:
         try:
