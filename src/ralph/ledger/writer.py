@@ -96,6 +96,17 @@ class LedgerWriter:
     def path(self, kind: LedgerFile) -> Path:
         return self.log_dir / kind.filename
 
+    def repair(self) -> list[str]:
+        """Repair a torn last line (left by a crashed writer) in each ledger file now; ``warnings`` so far."""
+        for kind in LedgerFile:
+            path = self.path(kind)
+            if path.exists():
+                with locked(path, os.O_RDWR | os.O_APPEND) as fd:
+                    fixed = _repair_locked(fd)
+                if fixed is not None:
+                    self.warnings.append(f"{path}: {fixed}")
+        return list(self.warnings)
+
     def append_run(self, rec: RunRecord) -> bool:
         """Append a run record (``rec.record`` is start or end); True if a torn line was repaired first."""
         if not rec.host or not rec.pid:
