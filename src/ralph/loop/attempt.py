@@ -6,6 +6,10 @@ exactly and the task's next prompt lists the paths that were put back (or says n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
 from ralph.errors import KillReason
 from ralph.gitops import Snapshot, drop_snapshot, revert_attempt, snapshot_attempt
 from ralph.gitops.snapshot import load_snapshot
@@ -14,14 +18,14 @@ from ralph.loop.board import read_board
 from ralph.loop.bookkeeping import finish_stage, record_telemetry, ticket_dict, wait_out_infra
 from ralph.loop.checks import all_tasks_check
 from ralph.loop.prompts import render_prompt
-from ralph.loop.reconcile import apply_build, apply_decompose, fail_task, park_task
+from ralph.loop.reconcile import Reconciled, apply_build, apply_decompose, fail_task, park_task
 from ralph.loop.run import Run
 from ralph.loop.stages import Event, Outcome
 from ralph.loop.state import Attempt
 from ralph.stage import Stage
 from ralph.tix import TaskStatus, Ticket
 
-__all__ = ["attempt_snapshot", "build_step", "decompose_step", "end_attempt"]
+__all__ = ["attempt_snapshot", "build_step", "decompose_step", "end_attempt", "record_failure"]
 
 REVERT_META = "last_revert"
 
@@ -34,8 +38,9 @@ def attempt_snapshot(run: Run) -> Snapshot | None:
     return load_snapshot(run.repo, str(attempt.snapshot["commit"]))
 
 
-def end_attempt(run: Run, *, revert: bool) -> tuple[str, ...]:
-    """Keep or revert the attempt in flight; returns the paths a revert put back or removed."""
+def end_attempt(run: Run, *, revert: bool, **changes: Any) -> tuple[str, ...]:
+    """Keep or revert the attempt in flight; returns the paths a revert put back or removed. ``changes``
+    go into the same state write that forgets the attempt (a crash sees both or neither)."""
     snap = attempt_snapshot(run)
     paths: tuple[str, ...] = ()
     if snap is not None:
@@ -45,7 +50,7 @@ def end_attempt(run: Run, *, revert: bool) -> tuple[str, ...]:
                 paths = tuple(sorted({*report.restored, *report.removed}))
                 run.sink.note(f"revert: {report.summary()}")
             drop_snapshot(run.repo, snap)
-    run.save(attempt=None)
+    run.save(attempt=None, **changes)
     return paths
 
 
@@ -109,34 +114,60 @@ def _failure_reason(call: StageCall) -> str:
 
 
 def _fail_build(run: Run, task: Ticket, call: StageCall) -> Event:
-    """Revert, record the failure on the task, then DECOMPOSE it, or park it at the depth limit."""
-    reason = _failure_reason(call)
-    kill = call.failure.value if call.failure is not None else None
-    paths = end_attempt(run, revert=True)
-    s = run.settings
+    """Revert, record the failure on the task, then DECOMPOSE it, or park it at the depth limit.
+
+    The state write that forgets the attempt also names the failure and the next stage, so a crash before
+    the store has it is completed on resume (``record_failure``)."""
+    park = task.decompose_depth >= run.settings.max_decompose_depth
+    failing = {
+        "task_id": task.id,
+        "reason": _failure_reason(call),
+        "kill": call.failure.value if call.failure is not None else None,
+        "kill_count": task.kill_count,
+        "park": park,
+    }
+    target = None if park else task.id
+    following = Stage.BUILD if park else Stage.DECOMPOSE
+    paths = end_attempt(
+        run,
+        revert=True,
+        failing=failing,
+        stage=following,
+        running=False,
+        decompose_target=target,
+        decompose_reason=str(failing["reason"]),
+    )
     with run.critical():
-        reconciled = None
+        reconciled = Reconciled()
         if call.exchange.data is not None:
-            reconciled = apply_build(run.store, task, call.exchange.data, s.issue_similarity_threshold)
+            threshold = run.settings.issue_similarity_threshold
+            reconciled = apply_build(run.store, task, call.exchange.data, threshold)
         run.store.update(task.id, {"meta": {REVERT_META: "\n".join(paths)}})
-        fail_task(run.store, task, reason, kill)
+        reconciled = reconciled + record_failure(run, failing)
         record_telemetry(run, Stage.BUILD, call, [task.id])
         run.tally.failed += 1
         if run.log is not None:
-            run.log.failed.append((task.id, task.name, kill or reason[:60]))
-        if task.decompose_depth >= s.max_decompose_depth:
-            issue = (
-                f"Task {task.id} '{task.name}' failed at decompose depth {task.decompose_depth} "
-                f"(max {s.max_decompose_depth}) and was parked: {reason}"
-            )
-            park = park_task(run.store, task, issue, s.issue_similarity_threshold)
-            both = park if reconciled is None else reconciled + park
-            finish_stage(run, call, outcome=Outcome.FAILURE, task_id=task.id, reconciled=both)
-            run.save(stage=Stage.BUILD, running=False)
-            return Event.PARKED
+            run.log.failed.append((task.id, task.name, str(failing["kill"] or failing["reason"])[:60]))
         finish_stage(run, call, outcome=Outcome.FAILURE, task_id=task.id, reconciled=reconciled)
-        run.save(stage=Stage.DECOMPOSE, running=False, decompose_target=task.id, decompose_reason=reason)
-    return Event.FAILED
+        run.save(failing=None)
+    return Event.PARKED if park else Event.FAILED
+
+
+def record_failure(run: Run, failing: Mapping[str, Any]) -> Reconciled:
+    """Record a failed BUILD on its task once (``kill_count`` tells), park it if told; idempotent."""
+    current = run.store.find(str(failing["task_id"]))
+    if current is None or current.status is not TaskStatus.PENDING:
+        return Reconciled()
+    reason, kill = str(failing["reason"]), failing.get("kill")
+    before = replace(current, kill_count=int(failing["kill_count"]))
+    current = fail_task(run.store, before, reason, str(kill) if kill else None)
+    if not failing.get("park"):
+        return Reconciled()
+    issue = (
+        f"Task {current.id} '{current.name}' failed at decompose depth {current.decompose_depth} "
+        f"(max {run.settings.max_decompose_depth}) and was parked: {reason}"
+    )
+    return park_task(run.store, current, issue, run.settings.issue_similarity_threshold)
 
 
 def decompose_step(run: Run) -> Event:

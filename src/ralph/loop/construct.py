@@ -23,6 +23,8 @@ from ralph.loop.session import build_backends, find_rules, open_store, resolve_s
 from ralph.loop.signals import SignalGuard, StopRequested
 from ralph.loop.stages import CONSTRUCT_STAGES, Event, ends_iteration, final_reason, next_stage
 from ralph.loop.state import LoopState, load_state
+from ralph.proc import reap_orphans
+from ralph.sandbox import SandboxChoice, choose_sandbox
 from ralph.settings import Settings
 from ralph.stage import Stage
 from ralph.tix import TicketStore
@@ -71,16 +73,24 @@ def construct(
     state = load_state(root)
     spec_file = resolve_spec(root, settings, spec, state.spec)
     branch = guard_branch(root, opts.allow_branch)
-    for line in recover(root).lines():
+    sandbox = choose_sandbox(settings.sandbox)
+    for line in _recovery_lines(root):
         (opts.echo or _quiet)(f"recovery: {line}")
     if state.spec not in (None, spec_file.name) and state.attempt is None:
         state = LoopState(spec=spec_file.name, iteration=0)
-    if not opts.allow_dirty and state.attempt is None and is_dirty(root):
+    if not opts.allow_dirty and state.attempt is None and not state.pending_commit and is_dirty(root):
         raise UsageError(
             f"the working tree of {root} has uncommitted changes (commit them or use --allow-dirty)"
         )
     run = _open_run(root, settings, store, state.with_(spec=spec_file.name), spec_file.name, spec_file.text)
-    return _execute(run, branch, opts.echo or _quiet)
+    return _execute(run, branch, sandbox, opts.echo or _quiet)
+
+
+def _recovery_lines(root: Path) -> list[str]:
+    """Kill what a killed run left running (before anything is reverted under its feet), then clear git."""
+    killed = reap_orphans()
+    lines = [f"killed {len(killed)} process(es) a killed run left running"] if killed else []
+    return lines + recover(root).lines()
 
 
 def _open_run(
@@ -112,9 +122,10 @@ def _open_run(
     )
 
 
-def _execute(run: Run, branch: str, echo: Echo) -> RunSummary:
+def _execute(run: Run, branch: str, sandbox: SandboxChoice, echo: Echo) -> RunSummary:
     started = run.now()
-    start = start_record(run, branch=branch, sha=head_sha(run.repo), started_at=started, extra={})
+    extra = {"sandbox": sandbox.used}
+    start = start_record(run, branch=branch, sha=head_sha(run.repo), started_at=started, extra=extra)
     reason, detail = ExitReason.ERROR, ""
     with run.signals:
         try:
@@ -125,8 +136,10 @@ def _execute(run: Run, branch: str, echo: Echo) -> RunSummary:
                 activity_log=str(run.sink.path),
                 simulated=run.simulated,
             )
-            _header(run, branch, echo)
-            reason = _drive(run, resume_stage(run), echo)
+            _header(run, branch, sandbox, echo)
+            first = resume_stage(run)
+            _report_repairs(run, echo)
+            reason = _drive(run, first, echo)
         except StopRequested as stop:
             reason, detail = ExitReason.INTERRUPTED, f"stopped by {stop}"
         except RalphError as err:
@@ -146,7 +159,7 @@ def _execute(run: Run, branch: str, echo: Echo) -> RunSummary:
     )
 
 
-def _header(run: Run, branch: str, echo: Echo) -> None:
+def _header(run: Run, branch: str, sandbox: SandboxChoice, echo: Echo) -> None:
     s = run.settings
     label = " [simulated]" if run.simulated else ""
     echo(f"ralph construct{label}: run {run.run_id}, spec {run.spec}, branch {branch}, profile {s.profile}")
@@ -159,6 +172,14 @@ def _header(run: Run, branch: str, echo: Echo) -> None:
         f"tokens={s.max_tokens} api_calls={s.max_api_calls} failures={s.max_failures} "
         f"stage_timeout={s.stage_timeout_ms / 1000:.0f}s"
     )
+    echo(f"checks: sandbox {sandbox}, timeout {s.check_timeout_s}s, API keys scrubbed")
+
+
+def _report_repairs(run: Run, echo: Echo) -> None:
+    """Say which torn last lines (of plan.jsonl or a ledger file) were repaired on the way in."""
+    for line in (*run.store.repairs, *run.ledger.repair()):
+        echo(f"recovery: {line}")
+        run.sink.note(f"recovery: {line}")
 
 
 def _drive(run: Run, stage: Stage, echo: Echo) -> ExitReason:
@@ -204,14 +225,20 @@ def _end_iteration(run: Run) -> None:
         if log is not None:
             run.iteration -= 1
         return
+    message = commit_message(run.settings.commit_prefix, log) if run.settings.commit else None
+    counted = {"iteration": run.state.iteration + 1, "running": False, "pending_commit": message}
+    if message is not None:
+        counted["commit_base"] = head_sha(run.repo, short=False)
     if run.state.attempt is not None:
-        end_attempt(run, revert=False)
+        end_attempt(run, revert=False, **counted)
+    else:
+        run.save(**counted)
     run.totals = replace(run.totals, iterations=run.totals.iterations + 1)
-    run.save(iteration=run.state.iteration + 1, running=False)
-    if not run.settings.commit:
+    if message is None:
         return
     with run.critical():
-        sha = commit_all(run.repo, commit_message(run.settings.commit_prefix, log))
+        sha = commit_all(run.repo, message)
+    run.save(pending_commit=None, commit_base=None)
     if sha:
         run.totals = replace(run.totals, last_progress_at=run.now())
         if run.settings.push:

@@ -20,8 +20,9 @@ from ralph.loop.reconcile import Reconciled, apply_investigate, apply_verify, pa
 from ralph.loop.run import Run
 from ralph.loop.stages import Event, Outcome
 from ralph.stage import Stage
+from ralph.tix import TaskStatus, Ticket
 
-__all__ = ["investigate_step", "verify_step"]
+__all__ = ["investigate_step", "park_if_rejected_too_often", "verify_step"]
 
 
 def _batch(run: Run, stage: Stage, available: Sequence[str], configured: int) -> list[str]:
@@ -101,12 +102,12 @@ def _auto_accept(run: Run, checks: Sequence[CheckRun]) -> set[str]:
 
 
 def _accepted(run: Run, tid: str) -> None:
+    """Count the acceptance. The task's attempt stays recorded until the iteration's commit keeps it, so
+    a crash in between is resumed by keeping and committing the work."""
     run.tally.accepted += 1
     run.totals = replace(run.totals, last_progress_at=run.now())
     if run.log is not None:
         run.log.accepted.append((tid, run.store.get(tid).name))
-    if run.state.attempt is not None and run.state.attempt.task_id == tid:
-        end_attempt(run, revert=False)
 
 
 def _after_verify(run: Run, call: StageCall, batch: list[str], *, precheck: bool) -> Event:
@@ -153,14 +154,20 @@ def _rejected(run: Run, tid: str) -> Reconciled:
     in_flight = run.state.attempt is not None and run.state.attempt.task_id == tid
     paths = end_attempt(run, revert=True) if in_flight else ()
     run.store.update(tid, {"meta": {REVERT_META: "\n".join(paths)}})
+    return park_if_rejected_too_often(run, ticket)
+
+
+def park_if_rejected_too_often(run: Run, ticket: Ticket) -> Reconciled:
+    """Park a task rejected ``max_retries_per_task`` times, with one issue saying why (idempotent; resume
+    calls it too, for a run killed between the rejection and the park)."""
     limit = run.settings.max_retries_per_task
-    if limit and ticket.retries >= limit:
-        issue = (
-            f"REPEATED REJECTION: task {tid} '{ticket.name}' was rejected {ticket.retries} times "
-            f"and is parked; last reason: {ticket.reject_reason}"
-        )
-        return park_task(run.store, ticket, issue, run.settings.issue_similarity_threshold)
-    return Reconciled()
+    if not limit or ticket.retries < limit or ticket.status is not TaskStatus.PENDING:
+        return Reconciled()
+    issue = (
+        f"REPEATED REJECTION: task {ticket.id} '{ticket.name}' was rejected {ticket.retries} times "
+        f"and is parked; last reason: {ticket.reject_reason}"
+    )
+    return park_task(run.store, ticket, issue, run.settings.issue_similarity_threshold)
 
 
 def _verify_failed(run: Run, call: StageCall, batch: list[str]) -> Event:

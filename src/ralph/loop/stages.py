@@ -139,7 +139,8 @@ def _dep_met(
 
 
 def buildable(tasks: Iterable[TaskView]) -> list[TaskView]:
-    """Pending, not parked tasks whose deps are all met, best first (priority, fewer retries, age)."""
+    """Pending, not parked tasks whose deps are all met, best first (priority, fewer retries, age); ties
+    keep the given (store) order, which is creation order: never the random ids, so a run repeats."""
     by_id = {t.id: t for t in tasks}
     children: dict[str, list[str]] = {}
     for view in by_id.values():
@@ -150,7 +151,7 @@ def buildable(tasks: Iterable[TaskView]) -> list[TaskView]:
         for t in by_id.values()
         if t.status == "pending" and not t.parked and all(_dep_met(d, by_id, children, set()) for d in t.deps)
     ]
-    return sorted(ready, key=lambda t: (-t.priority, t.retries + t.kill_count, t.created_at, t.id))
+    return sorted(ready, key=lambda t: (-t.priority, t.retries + t.kill_count, t.created_at))
 
 
 def pick_task(tasks: Iterable[TaskView]) -> TaskView | None:

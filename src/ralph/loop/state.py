@@ -42,6 +42,12 @@ class LoopState:
     iteration: int = 0
     """Iterations completed over all runs on this spec."""
     attempt: Attempt | None = None
+    pending_commit: str | None = None
+    """Message of an iteration whose work was kept but whose commit may not have been made (crash window)."""
+    commit_base: str | None = None
+    """HEAD before that commit: if HEAD is still there on resume, the commit was not made."""
+    failing: Mapping[str, Any] | None = None
+    """A failed BUILD being recorded (task_id, reason, kill, kill_count, park); completed on resume."""
     decompose_target: str | None = None
     decompose_reason: str = ""
     batch: tuple[str, ...] = ()
@@ -58,6 +64,17 @@ class LoopState:
     recent_kills: tuple[Mapping[str, Any], ...] = ()
     activity_log: str | None = None
     simulated: bool = False
+    host: str = ""
+    """The machine the run's process (``pid``) is on."""
+    stage_started_at: float | None = None
+    """When the running stage started (run clock): the stage-timeout gauge of ``ralph watch``."""
+    last_progress_at: float | None = None
+    """Last acceptance or commit (run clock): the progress-stall guard."""
+    loop_repeats: int = 0
+    """How many stages in a row saw the same fingerprint: the loop guard."""
+    exit_reason: str | None = None
+    """Set when the run ends (with ``ended_at``); None while it runs."""
+    ended_at: float | None = None
 
     def with_(self, **changes: Any) -> LoopState:
         return replace(self, **changes)
