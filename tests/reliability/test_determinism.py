@@ -1,5 +1,5 @@
-"""A resumed or repeated simulated run must make the same choices as the first: the sim may not draw its
-VERIFY or INVESTIGATE outcome from ticket ids (random per run), and must draw it anew on a later attempt."""
+"""A resumed or repeated simulated run must make the same choices as the first: neither the sim's outcomes
+nor the loop's choice of task may depend on ticket ids (random per run); a later attempt draws anew."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from ralph.agents.base import BackendOptions, NullSink, StageRequest
 from ralph.agents.sim import SimBackend
 from ralph.clock import VirtualClock
+from ralph.loop.stages import TaskView, buildable
 from ralph.stage import Stage
 
 FLAKY = {"skill": [0.5] * 5, "failure_modes": {"timeout": 1.0}, "review": 1.0}
@@ -44,3 +45,10 @@ def test_verify_outcome_is_drawn_anew_on_a_later_attempt(tmp_path: Path) -> None
 def test_investigate_outcome_follows_the_issue_not_its_id(tmp_path: Path) -> None:
     outcomes = {_outcome(Stage.INVESTIGATE, tmp_path, "issues", [_issue(n)]) for n in range(12)}
     assert len(outcomes) == 1
+
+
+def test_task_choice_breaks_ties_by_creation_order_not_by_id() -> None:
+    batch = [
+        TaskView(id=tid, status="pending", created_at=1.0) for tid in ("t-ffff0000", "t-0000ffff", "t-88")
+    ]
+    assert [t.id for t in buildable(batch)] == ["t-ffff0000", "t-0000ffff", "t-88"]
