@@ -4,6 +4,7 @@
 # Usage: scripts/build-llama-server.sh [cache-dir]   (default: ~/.cache/ralph/llama-server)
 # Prints the paths of the binary and of the model when done.
 set -euo pipefail
+trap 'echo "build-llama-server: failed at line $LINENO (cache: ${cache:-?})" >&2' ERR
 cache=${1:-${RALPH_LLAMA_CACHE:-$HOME/.cache/ralph/llama-server}}
 llama_version=0.3.36
 smollm_version=0.1.2
