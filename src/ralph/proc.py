@@ -28,6 +28,7 @@ __all__ = [
     "LineProcess",
     "is_secret_name",
     "kill_group",
+    "kill_own_children",
     "kill_tagged",
     "reap_orphans",
     "run_command",
@@ -150,6 +151,13 @@ def _kill_pids(pids: list[int]) -> list[int]:
 def kill_tagged(tag: str) -> list[int]:
     """SIGKILL every process carrying ``tag`` (descendants that left the process group); their pids."""
     return _kill_pids([pid for pid, found in _tags() if found == tag])
+
+
+def kill_own_children() -> list[int]:
+    """SIGKILL every tagged process this process started, directly or not (for a forced exit)."""
+    me = os.getpid()
+    prefix = f"{me}-{_start_ticks(me)}-"
+    return _kill_pids([pid for pid, tag in _tags() if tag.startswith(prefix)])
 
 
 def reap_orphans() -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+FAKE_AGENT = Path(__file__).with_name("fake_agent.py")
 RALPH = [sys.executable, "-c", "from ralph.cli.main import main; main()"]
 CONSTRUCT = [sys.executable, str(Path(__file__).with_name("construct_cli.py")), "construct"]
 SCENARIO = "c-runtime-refactor"
@@ -185,3 +187,35 @@ def commit_files(repo: Path, rev: str) -> dict[str, str]:
         if name and not name.startswith(".tix/"):
             files[name] = meta.split()[2]
     return files
+
+
+def fake_opencode(folder: Path, turns: list[dict[str, Any]]) -> Path:
+    """An executable that plays opencode by ``turns`` (see fake_agent.py); its pids go to pids.txt."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "script.json"
+    script.write_text(json.dumps(turns), encoding="utf-8")
+    program = folder / "opencode"
+    argv = " ".join(shlex.quote(str(p)) for p in (sys.executable, FAKE_AGENT, script))
+    program.write_text(f'#!/bin/sh\nexec {argv} "$@"\n', encoding="utf-8")
+    program.chmod(0o755)
+    return program
+
+
+def agent_pids(folder: Path) -> dict[str, list[int]]:
+    """Role (agent, child, daemon) -> pids the fake agent recorded."""
+    found: dict[str, list[int]] = {}
+    path = folder / "pids.txt"
+    for line in path.read_text().splitlines() if path.exists() else []:
+        role, pid = line.split()
+        found.setdefault(role, []).append(int(pid))
+    return found
+
+
+def build_by(program: Path, profile: str = "opus", **more: str) -> dict[str, str]:
+    """Environment for a construct whose BUILD stage runs ``program`` through the opencode backend."""
+    return {
+        "RALPH_PROFILE": profile,
+        "RALPH_BACKEND_BUILD": "opencode",
+        "RALPH_OPENCODE_BIN": str(program),
+        **more,
+    }

@@ -1,5 +1,6 @@
 """SIGINT/SIGTERM during a run: the first one stops the agent (raised in the main thread, so the backend's
-``run`` unwinds and kills its process group), the run records its end and exits 130; a second one forces exit.
+``run`` unwinds and kills its process group), the run records its end and exits 130; a second one forces exit
+(every process the run started is killed first, with no grace and no end record).
 
 Store, ledger and state writes run inside ``critical()``: a signal arriving there is held until the write is
 complete, so a stop never leaves a half-applied reconcile behind.
@@ -13,6 +14,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+
+from ralph.proc import kill_own_children
 
 __all__ = ["SignalGuard", "StopRequested"]
 
@@ -49,6 +52,7 @@ class SignalGuard:
         self._count += 1
         self.received = signal.Signals(signum).name
         if self._count > 1:
+            kill_own_children()
             os._exit(FORCED_EXIT)
         if self._depth:
             self._held = True
