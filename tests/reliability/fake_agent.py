@@ -3,7 +3,8 @@
 ``fake_agent.py SCRIPT.json <opencode argv>``: each start takes the next turn of the script (the last one
 repeats) and speaks opencode's JSON event stream. A turn can: print text (repeated to any size, in chunks or
 as one line), print raw bytes, spawn children (in its group, or a ``setsid`` daemon that leaves it), ignore
-SIGTERM, hang, or exit with a code. Every process it makes is written to ``pids.txt`` beside the script.
+SIGTERM, hang, or exit with a code. Every process it makes is written to ``pids.txt`` beside the script
+(``turn role pid``), and each prompt to ``prompts/``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def _event(kind: str, part: dict[str, Any]) -> bytes:
 
 def _note(folder: Path, role: str, pid: int) -> None:
     with (folder / "pids.txt").open("a") as fh:
-        fh.write(f"{role} {pid}\n")
+        fh.write(f"{os.environ.get('FAKE_AGENT_TURN', '0')} {role} {pid}\n")
 
 
 def _take_turn(script: Path) -> dict[str, Any]:
@@ -34,6 +35,7 @@ def _take_turn(script: Path) -> dict[str, Any]:
     counter = script.with_suffix(".count")
     used = int(counter.read_text()) if counter.exists() else 0
     counter.write_text(str(used + 1))
+    os.environ["FAKE_AGENT_TURN"] = str(used)
     return turns[min(used, len(turns) - 1)]
 
 

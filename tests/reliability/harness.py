@@ -201,13 +201,14 @@ def fake_opencode(folder: Path, turns: list[dict[str, Any]]) -> Path:
     return program
 
 
-def agent_pids(folder: Path) -> dict[str, list[int]]:
-    """Role (agent, child, daemon) -> pids the fake agent recorded."""
+def agent_pids(folder: Path, turn: int | None = None) -> dict[str, list[int]]:
+    """Role (agent, child, daemon) -> pids the fake agent recorded (in ``turn``, or in all turns)."""
     found: dict[str, list[int]] = {}
     path = folder / "pids.txt"
     for line in path.read_text().splitlines() if path.exists() else []:
-        role, pid = line.split()
-        found.setdefault(role, []).append(int(pid))
+        number, role, pid = line.split()
+        if turn is None or int(number) == turn:
+            found.setdefault(role, []).append(int(pid))
     return found
 
 
