@@ -87,3 +87,10 @@ def test_create_accepts_empty_directory(tmp_path: Path) -> None:
     dest = tmp_path / "empty"
     dest.mkdir()
     assert create_scenario("c-runtime-refactor", dest).repo == dest
+
+
+def test_create_accepts_a_relative_destination(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    created = create_scenario(list_scenarios()[0].name, Path("relative-target"))
+    assert created.repo == tmp_path / "relative-target"
+    assert (tmp_path / "relative-target" / ".git").is_dir()

@@ -72,6 +72,7 @@ def create_scenario(name: str, dest: Path) -> CreatedScenario:
     """Make ``dest`` a git repo holding the scenario: one commit on ``main`` with the project, the spec in
     ``ralph/specs/`` and ``ralph/config.toml``; then check out the Ralph-created branch ``ralph/work``."""
     scenario = load_scenario(name)
+    dest = dest.absolute()
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"destination {dest} exists and is not an empty directory")
     dest.mkdir(parents=True, exist_ok=True)
