@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ralph.loop import ConstructOptions, construct, plan_spec
-from ralph.loop.session import root_of
-from ralph.loop.setup import init_repo
-from ralph.loop.status import repo_status
-from ralph.settings import Settings, flag_overrides, load_settings
+if TYPE_CHECKING:
+    from ralph.settings import Settings
 
 __all__ = ["register"]
 
@@ -26,6 +23,9 @@ def _echo(line: str) -> None:
 
 
 def _settings(profile: str | None, flags: dict[str, Any]) -> tuple[Path, Settings]:
+    from ralph.loop.session import root_of
+    from ralph.settings import flag_overrides, load_settings
+
     root = root_of(Path.cwd())
     return root, load_settings(root, profile=profile, overrides=flag_overrides(flags))
 
@@ -36,6 +36,8 @@ def init_cmd(
     ),
 ) -> None:
     """Create ralph/specs/ with an example spec, the ticket store (.tix) and a working branch."""
+    from ralph.loop.setup import init_repo
+
     summary = init_repo(Path.cwd(), branch=branch)
     for item in summary.created:
         print(f"created {item}")
@@ -50,6 +52,8 @@ def plan_cmd(
     log_dir: Path | None = _LOG_DIR,
 ) -> None:
     """Turn SPEC into tasks in the ticket store (re-planning updates tasks by name, never duplicates)."""
+    from ralph.loop.plan import plan_spec
+
     root, settings = _settings(profile, {"log_dir": log_dir})
     summary = plan_spec(root, settings, spec)
     label = " [simulated]" if summary.simulated else ""
@@ -85,6 +89,8 @@ def construct_cmd(
     replicate: int | None = typer.Option(None, "--replicate", min=0, help="Replicate number (bench)."),
 ) -> None:
     """Loop unattended: build one task, verify it, decompose failures, commit every iteration."""
+    from ralph.loop.construct import ConstructOptions, construct
+
     flags = {
         "max_iterations": max_iterations,
         "max_wall_time": max_wall_time,
@@ -116,6 +122,8 @@ def status_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Ralph's state here: spec, stage, iteration, the last run, ticket counts."""
+    from ralph.loop.status import repo_status
+
     root, settings = _settings(profile, {"log_dir": log_dir})
     view = repo_status(root, settings)
     if as_json:

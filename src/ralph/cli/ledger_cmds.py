@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ralph.errors import UsageError
-from ralph.gitops import repo_root
-from ralph.ledger.summary import RunRow, compare_runs, list_runs
-from ralph.settings import load_settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ralph.ledger.summary import RunRow
 
 __all__ = ["register"]
 
@@ -27,6 +29,9 @@ _LIMIT_REASONS = {"max_iterations", "wall_time", "cost_limit", "token_limit", "a
 def _log_dir(log_dir: Path | None, profile: str | None) -> Path:
     if log_dir is not None:
         return log_dir
+    from ralph.gitops import repo_root
+    from ralph.settings import load_settings
+
     try:
         repo: Path | None = repo_root(Path.cwd())
     except UsageError:
@@ -58,6 +63,8 @@ def _exit(reason: str | None) -> str:
 
 def _console() -> Console:
     """A console that does not squeeze tables into 80 columns when the output is piped."""
+    from rich.console import Console
+
     return Console() if sys.stdout.isatty() else Console(width=200)
 
 
@@ -74,6 +81,10 @@ def log_cmd(
     log_dir: Path | None = _LOG_DIR,
 ) -> None:
     """List runs from the ledger, newest first."""
+    from rich.table import Table
+
+    from ralph.ledger.summary import list_runs
+
     warnings: list[str] = []
     where = _log_dir(log_dir, profile)
     rows = list_runs(where, spec=spec, profile=profile, limit=limit or None, warnings=warnings)
@@ -101,6 +112,8 @@ def log_cmd(
 
 
 def _compare_table(spec: str, rows: list[RunRow]) -> Table:
+    from rich.table import Table
+
     table = Table(
         "Profile", "Branch", "Iter", "Time", "Cost", "Tokens", "API", "Done", "Exit", title=f"Spec: {spec}"
     )
@@ -127,6 +140,8 @@ def compare_cmd(
     profile: str | None = _PROFILE,
 ) -> None:
     """Compare runs side by side, grouped by spec."""
+    from ralph.ledger.summary import compare_runs
+
     warnings: list[str] = []
     where = _log_dir(log_dir, profile)
     groups = compare_runs(where, spec=spec, profile=profile_filter, warnings=warnings)

@@ -36,10 +36,11 @@ def _root(
 
 
 def _register_all() -> None:
-    """Import command modules that exist; each exposes ``register(app)``."""
+    """Import command modules that exist; each exposes ``register(app)``. They import their libraries
+    inside the commands, so ``ralph --help`` or ``ralph status`` load only what they use."""
     import importlib
 
-    for name in ("settings_cmds", "construct_cmds", "scenario_cmds", "ledger_cmds", "watch_cmds", "bench"):
+    for name in ("settings_cmds", "construct_cmds", "scenario_cmds", "ledger_cmds", "watch_cmds"):
         try:
             module = importlib.import_module(f"ralph.cli.{name}")
         except ModuleNotFoundError as err:
@@ -47,6 +48,19 @@ def _register_all() -> None:
                 raise
             continue
         module.register(app)
+
+
+@app.command(
+    "bench",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def _bench(ctx: typer.Context) -> None:
+    """Experiments: one spec and the same limits for several profiles, each in its own worktree."""
+    from ralph.cli.bench import bench_app  # its libraries (analysis, Rich) load only for `ralph bench`
+
+    command = typer.main.get_command(bench_app)
+    command.main(args=ctx.args, prog_name="ralph bench", standalone_mode=True)
 
 
 _register_all()

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from ralph.scenarios import create_scenario, list_scenarios
-
 __all__ = ["register"]
 
 scenario_app = typer.Typer(
@@ -23,6 +21,8 @@ scenario_app = typer.Typer(
 @scenario_app.command("list")
 def list_cmd() -> None:
     """List the bundled scenarios."""
+    from ralph.scenarios import list_scenarios
+
     for scenario in list_scenarios():
         subtasks = sum(len(task.subtasks) for task in scenario.tasks)
         counts = f"{len(scenario.tasks)} tasks, {subtasks} subtasks"
@@ -36,6 +36,8 @@ def create_cmd(
     dest: Path = typer.Argument(..., help="New or empty directory for the repository."),
 ) -> None:
     """Create a git repo holding scenario NAME at DEST, on the Ralph-created branch ralph/work."""
+    from ralph.scenarios import create_scenario
+
     started = time.monotonic()
     created = create_scenario(name, dest)
     took = time.monotonic() - started

@@ -7,13 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ralph.errors import UsageError
-from ralph.gitops import repo_root
-from ralph.settings import load_settings
-from ralph.settings.describe import describe_settings, profile_routes, reference_markdown
 
 __all__ = ["register"]
 
@@ -23,6 +18,8 @@ _JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 def _repo() -> Path | None:
     """The git work tree around the current directory, or None (then there is no repo layer)."""
+    from ralph.gitops import repo_root
+
     try:
         return repo_root(Path.cwd())
     except UsageError:
@@ -39,6 +36,12 @@ def config_cmd(
     reference: bool = typer.Option(False, "--reference", help="Print the Markdown table of every key."),
 ) -> None:
     """Show the resolved settings and where each value came from."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ralph.settings import load_settings
+    from ralph.settings.describe import describe_settings, reference_markdown
+
     if reference:
         print(reference_markdown(), end="")
         return
@@ -55,6 +58,11 @@ def config_cmd(
 
 def profiles_cmd(profile: str | None = _PROFILE, as_json: bool = _JSON) -> None:
     """List profiles with their stage routing and which stages run locally."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ralph.settings.describe import profile_routes
+
     found = profile_routes(_repo(), only=profile)
     if as_json:
         print(json.dumps([item.to_json() for item in found], indent=2))
