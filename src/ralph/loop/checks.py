@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from ralph.loop.exchange import Check
-from ralph.output import validate_task
 
 __all__ = ["all_tasks_check", "merged_list", "task_list_check"]
 
@@ -29,6 +28,8 @@ def _named_deps(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _split(key: str, data: Mapping[str, Any], strict: bool, repo: Path | None) -> tuple[list[Any], list[str]]:
+    from ralph.output import validate_task  # with the first answer, not with every `ralph` command
+
     good: list[Any] = []
     errors: list[str] = []
     for index, item in enumerate(_named_deps(data.get(key) or ())):

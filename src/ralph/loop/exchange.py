@@ -16,7 +16,6 @@ from ralph.agents.base import StageResult
 from ralph.errors import KillReason
 from ralph.loop.guards import ContextAction, context_action
 from ralph.loop.prompts import REPAIR, render_prompt
-from ralph.output import parse_output
 from ralph.stage import Stage
 
 __all__ = ["Ask", "Check", "ContextPolicy", "Exchange", "repair_flow", "whole"]
@@ -93,6 +92,8 @@ def repair_flow(
 
 
 def _read(stage: Stage, text: str, check: Check) -> tuple[Mapping[str, Any] | None, list[str]]:
+    from ralph.output import parse_output  # jsonschema loads with the first answer, not with `ralph status`
+
     parsed = parse_output(stage, text)
     if not parsed.ok or parsed.data is None:
         return None, list(parsed.errors) or ["no complete [RALPH_OUTPUT] block"]

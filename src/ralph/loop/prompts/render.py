@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-
-from ralph.output import contract_text
 from ralph.stage import Stage
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = ["REPAIR", "render_prompt"]
 
@@ -25,6 +25,9 @@ _DIR = Path(__file__).resolve().parent
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    """Built on the first prompt: jinja2 and the schemas load then, not with every ``ralph`` command."""
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_DIR)),
         undefined=jinja2.StrictUndefined,
@@ -36,6 +39,8 @@ def _environment() -> jinja2.Environment:
 
 def render_prompt(stage: Stage, template: str | None = None, **context: Any) -> str:
     """The prompt of ``stage`` (or of ``template``, e.g. the repair prompt) ending with its contract."""
+    from ralph.output import contract_text
+
     name = f"{template or stage.key}.md"
     context.setdefault("rules", "")
     context.setdefault("rules_file", "")
