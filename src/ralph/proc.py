@@ -106,6 +106,8 @@ def _pgid_of(pid: int) -> int | None:
 
 
 TAG_VAR = "RALPH_PROC_TAG"
+_QUEUED_LINES = 64
+"""Lines read ahead of the consumer; beyond that the reader waits and the child blocks on its pipe."""
 _serial = itertools.count(1)
 
 
@@ -229,7 +231,8 @@ class LineProcess:
     """A child in its own process group whose stdout is read as lines without blocking the caller.
 
     ``lines()`` yields each line (with its newline) as it arrives and ``None`` on every idle poll tick,
-    so the caller can check deadlines while the child is silent. Overlong lines are cut at
+    so the caller can check deadlines while the child is silent. At most ``_QUEUED_LINES`` lines wait to be
+    consumed (memory stays bounded however fast the child writes). Overlong lines are cut at
     ``max_line_bytes``; when ``spill`` is given every raw byte is also appended there. stderr is drained
     by a thread into a bounded tail buffer (a full pipe can never block the child).
     """
@@ -256,7 +259,8 @@ class LineProcess:
             start_new_session=True,
         )
         self.pid = self._proc.pid
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=_QUEUED_LINES)
+        self._closed = threading.Event()
         self._max_line = max_line_bytes
         self._spill = spill
         self._stderr = bytearray()
@@ -280,6 +284,16 @@ class LineProcess:
         except (BrokenPipeError, OSError):
             pass
 
+    def _put(self, item: str | None) -> None:
+        """Queue one line, waiting while the queue is full (the child then blocks on its pipe: output is
+        never buffered without bound); dropped once ``wait`` has closed the reader."""
+        while not self._closed.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
     def _read_stdout(self) -> None:
         stdout = self._proc.stdout
         assert stdout is not None
@@ -290,27 +304,27 @@ class LineProcess:
             while chunk := os.read(stdout.fileno(), 65536):
                 if spill is not None:
                     spill.write(chunk)
+                searched = len(pending)
                 pending += chunk
-                while (nl := pending.find(b"\n")) >= 0:
+                while (nl := pending.find(b"\n", searched)) >= 0:
                     if not dropping:
-                        self._queue.put(bytes(pending[: nl + 1]).decode("utf-8", errors="replace"))
+                        self._put(bytes(pending[: nl + 1]).decode("utf-8", errors="replace"))
                     dropping = False
                     del pending[: nl + 1]
+                    searched = 0
                 if len(pending) > self._max_line:
                     if not dropping:
-                        self._queue.put(
-                            bytes(pending[: self._max_line]).decode("utf-8", errors="replace") + "\n"
-                        )
+                        self._put(bytes(pending[: self._max_line]).decode("utf-8", errors="replace") + "\n")
                     dropping = True
                     pending.clear()
             if pending and not dropping:
-                self._queue.put(bytes(pending).decode("utf-8", errors="replace"))
+                self._put(bytes(pending).decode("utf-8", errors="replace"))
         except OSError:
             pass
         finally:
             if spill is not None:
                 spill.close()
-            self._queue.put(None)
+            self._put(None)
             self._eof = True
 
     def _read_stderr(self) -> None:
@@ -326,11 +340,14 @@ class LineProcess:
             pass
 
     def lines(self, poll_s: float = 0.1) -> Iterator[str | None]:
-        """Yield lines as they come and None on idle ticks; ends at EOF of stdout."""
+        """Yield lines as they come and None on idle ticks; ends at EOF of stdout (or, once ``wait`` has
+        closed the reader, when nothing is left to read)."""
         while True:
             try:
                 item = self._queue.get(timeout=poll_s)
             except queue.Empty:
+                if self._closed.is_set():
+                    return
                 yield None
                 continue
             if item is None:
@@ -364,6 +381,7 @@ class LineProcess:
         except subprocess.TimeoutExpired:
             kill_group(self.pid, 0.0)
             code = self._proc.wait()
+        self._closed.set()
         for thread in self._threads:
             thread.join(timeout=1.0)
         for stream in (self._proc.stdout, self._proc.stderr):
