@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -220,3 +221,32 @@ def build_by(program: Path, profile: str = "opus", **more: str) -> dict[str, str
         "RALPH_OPENCODE_BIN": str(program),
         **more,
     }
+
+
+class PeakRss:
+    """Polls the peak resident set (``VmHWM``) of one process until it exits; ``peak_mb`` is the last
+    reading (the kernel keeps the high-water mark, so a short spike between polls is not missed)."""
+
+    def __init__(self, pid: int, every_s: float = 0.01) -> None:
+        self.pid = pid
+        self.peak_kb = 0
+        self._every = every_s
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        path = Path(f"/proc/{self.pid}/status")
+        while True:
+            try:
+                text = path.read_text()
+            except OSError:
+                return
+            for line in text.splitlines():
+                if line.startswith("VmHWM:"):
+                    self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+            time.sleep(self._every)
+
+    @property
+    def peak_mb(self) -> float:
+        self._thread.join(timeout=5)
+        return self.peak_kb / 1024

@@ -10,6 +10,7 @@ from ralph.agents.base import StageResult, Usage
 from ralph.errors import KillReason
 from ralph.loop.exchange import Check, Exchange, repair_flow, whole
 from ralph.loop.run import Run
+from ralph.output import storable_text
 from ralph.stage import Stage
 
 __all__ = ["StageCall", "call_agent"]
@@ -52,7 +53,8 @@ class StageCall:
 
     @property
     def detail(self) -> str:
-        return self.exchange.detail or (self.results[-1].detail if self.results else "")
+        """The failure's detail as the agent reported it, made storable (it goes into tickets)."""
+        return storable_text(self.exchange.detail or (self.results[-1].detail if self.results else ""))
 
     @property
     def duration_s(self) -> float:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ralph.output import storable_text
 from ralph.stage import Stage
 
 __all__ = ["IterationLog", "commit_message"]
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+"""Control characters an agent may put in a task name or reason; git refuses a message with NUL."""
 
 
 @dataclass
@@ -53,7 +58,8 @@ def _lines(title: str, rows: Sequence[tuple[str, ...]]) -> list[str]:
 
 
 def commit_message(prefix: str, log: IterationLog) -> str:
-    """Subject (prefix + what changed), then accepted/rejected/failed lists, then spec, stages, iteration."""
+    """Subject (prefix + what changed), then accepted/rejected/failed lists, then spec, stages, iteration;
+    control characters and lone surrogates that agents put in names and reasons are dropped."""
     body = [
         *_lines("Accepted", log.accepted),
         *_lines("Rejected", log.rejected),
@@ -67,4 +73,5 @@ def commit_message(prefix: str, log: IterationLog) -> str:
         f"Iteration: {log.number}",
     ]
     subject = f"{prefix} {_subject(log)}".strip()
-    return "\n".join([subject, "", *body, *([""] if body else []), *trailer]) + "\n"
+    message = "\n".join([subject, "", *body, *([""] if body else []), *trailer]) + "\n"
+    return _CONTROL.sub("", storable_text(message))

@@ -24,7 +24,7 @@ class ActivitySink:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._fh: TextIO | None = path.open("a", encoding="utf-8", buffering=1)
+        self._fh: TextIO | None = path.open("a", encoding="utf-8", errors="backslashreplace", buffering=1)
         self.context_used = 0
         self.context_size = 0
         self.prefix = ""

@@ -29,6 +29,7 @@ __all__ = [
     "extract_block",
     "parse_output",
     "repair_prompt",
+    "storable_text",
     "validate_output",
 ]
 
@@ -39,6 +40,7 @@ MAX_ERRORS: Final = 10
 
 _FENCE = re.compile(r"^```[A-Za-z0-9_-]*[ \t]*\n?|\n?```[ \t]*$")
 _REQUIRED = re.compile(r"^'(?P<name>.+)' is a required property$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
 
 
@@ -121,8 +123,24 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+def storable_text(text: str) -> str:
+    """``text`` with lone surrogates (from JSON escapes like ``\\ud800``) replaced: writable as UTF-8."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_text(str(k)): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
 def parse_output(stage: Stage, text: str) -> ParsedOutput:
-    """Validate the last complete block of ``text`` against ``stage``'s schema; prose is never read."""
+    """Validate the last complete block of ``text`` against ``stage``'s schema; prose is never read. Strings
+    in the result are storable (no lone surrogates)."""
     content = extract_block(text)
     if content is None:
         return _fail(_missing_block_error(text))
@@ -137,7 +155,7 @@ def parse_output(stage: Stage, text: str) -> ParsedOutput:
     if _depth_exceeds(data, MAX_DEPTH):
         return _fail(f"JSON is nested deeper than {MAX_DEPTH} levels")
     errors = validate_output(stage, data)
-    return _fail(*errors) if errors else ParsedOutput(ok=True, data=data)
+    return _fail(*errors) if errors else ParsedOutput(ok=True, data=_storable(data))
 
 
 @cache

@@ -1,0 +1,171 @@
+"""Hostile agent output through the real loop: Ralph's opencode backend runs a scripted stand-in whose every
+answer is hostile (hostile.py), in every stage. The run must end by a guard (never a crash), keep its files
+whole, leave the worktree at its last commit and write nothing outside it; 100 MB of output must stay
+within ``output_cap_bytes`` in memory with the rest spilled to the log folder."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from tests.reliability.audit import SplitFile, plan_tasks
+from tests.reliability.harness import (
+    LEDGER_FILES,
+    PeakRss,
+    build_by,
+    commit_files,
+    copy_repo,
+    fake_opencode,
+    finish,
+    json_lines,
+    ralph,
+    read_state,
+    start_construct,
+    tree_files,
+)
+from tests.reliability.hostile import block, script
+
+from ralph.sandbox import choose_sandbox
+
+STAGES = ("build", "verify", "decompose", "investigate")
+GUARD_EXITS = (0, 3, 4)
+_examples = itertools.count()
+
+needs_bwrap = pytest.mark.skipif(choose_sandbox("auto").used != "bwrap", reason="bubblewrap cannot run here")
+
+
+def files_under(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")} if folder.exists() else set()
+
+
+def check_survived(repo: Path, logs: Path, outside: Path, code: int, out: str) -> dict[str, object]:
+    """What every hostile run must leave: a guard's exit, whole files, the tree at HEAD, nothing outside."""
+    assert code in GUARD_EXITS, out[-3000:]
+    assert "Traceback" not in out, out[-3000:]
+    for name in LEDGER_FILES:
+        split = SplitFile.read(logs / name)
+        assert not split.tail, f"{name} torn"
+        split.records(name)
+    ends = [r for r in json_lines(logs / "runs.jsonl") if r["record"] == "end"]
+    assert len(ends) == 1 and ends[0]["exit_reason"] in out
+    tasks, tail = plan_tasks(repo)
+    assert not tail and tasks
+    assert read_state(repo).get("attempt") is None
+    assert tree_files(repo) == commit_files(repo, "HEAD")
+    assert files_under(outside) == set()
+    return ends[0]
+
+
+@needs_bwrap
+@settings(
+    max_examples=5,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(data=st.data())
+def test_hostile_answers_in_every_stage_end_in_a_guard_and_change_nothing_outside(
+    planned_template: Callable[[str], Path], tmp_path: Path, isolated_home: Path, data: st.DataObject
+) -> None:
+    root = tmp_path / f"example-{next(_examples)}"
+    outside = root / "outside"
+    outside.mkdir(parents=True)
+    repo = copy_repo(planned_template("opus"), root / "repo")
+    turns = data.draw(script(STAGES, outside), label="script")
+    program = fake_opencode(root / "agent", turns)
+    home_before = files_under(isolated_home)
+    env = {**build_by(program), "RALPH_BACKEND": "opencode", "RALPH_LOG_DIR": str(root / "logs")}
+    proc = start_construct(repo, "--max-iterations", "3", "--max-failures", "30", env=env)
+    code, out = finish(proc)
+    (root / "output.txt").write_text(out, encoding="utf-8", errors="backslashreplace")
+    check_survived(repo, root / "logs", outside, code, out)
+    assert files_under(isolated_home) == home_before
+
+
+@needs_bwrap
+def test_hostile_plan_of_ten_thousand_tasks_and_shell_text_is_refused_or_stored_inert(
+    planned_template: Callable[[str], Path], tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    repo = copy_repo(planned_template("opus"), tmp_path / "repo")
+    item = {"name": f"Rename $(touch {outside}/x) in src/heap.c", "notes": "Edit src/heap.c", "accept": "1"}
+    many = {"tasks": [{**item, "name": f"{item['name']} {n}"} for n in range(10_000)]}
+    metachar = {
+        "name": f"Rename `touch {outside}/tick`; rm -rf ~ | tee {outside}/p in src/heap.c",
+        "notes": "Rename heap_t to rt_heap_t in src/heap.c and include/heap.h",
+        "accept": "grep -c heap_t src/heap.c prints 0",
+        "check": "! grep -q heap_t src/heap.c",
+    }
+    turns = [{"text": block(json.dumps(many))}, {"text": block(json.dumps({"tasks": [metachar]}))}]
+    program = fake_opencode(tmp_path / "agent", turns)
+    env = {**build_by(program), "RALPH_BACKEND": "opencode", "RALPH_LOG_DIR": str(tmp_path / "logs")}
+    done = ralph(repo, "plan", "ralph/specs/runtime-refactor.md", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    names = [t.name for t in plan_tasks(repo)[0].values()]
+    assert metachar["name"] in names
+    assert not [n for n in names if "$(touch" in n]
+    assert files_under(outside) == set()
+
+
+ONE_LINE_BUG = (
+    "agents/linerun.py reads agent lines with a fixed max_line_bytes of 64 MiB, not output_cap_bytes: one "
+    "100 MB line costs ~190 MB of RSS and its last 36 MB are dropped, not spilled"
+)
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        pytest.param(64, id="100MB-in-64KB-events"),
+        pytest.param(0, id="100MB-in-one-line", marks=pytest.mark.xfail(strict=True, reason=ONE_LINE_BUG)),
+    ],
+)
+def test_100_mb_of_output_is_capped_in_memory_and_spilled(
+    planned_template: Callable[[str], Path], tmp_path: Path, chunk: int
+) -> None:
+    """Peak RSS of the ralph process with 100 MB of agent output, against the same run with 1 MB."""
+    peaks: list[float] = []
+    for size_mb in (1, 100):
+        logs = tmp_path / f"logs-{size_mb}"
+        peaks.append(_big_run(planned_template, tmp_path / f"run-{size_mb}", logs, size_mb, chunk))
+    spilled = sum(p.stat().st_size for p in (logs / "spill").rglob("*.log"))
+    record_figure("rss_100mb_" + ("events" if chunk else "line"), peaks[1], peaks[0], spilled)
+    assert spilled >= 100 * 1024 * 1024
+    assert peaks[1] - peaks[0] < CAP_MB * 3
+
+
+CAP_MB = 4
+
+
+def _big_run(template: Callable[[str], Path], root: Path, logs: Path, size_mb: int, chunk: int) -> float:
+    repo = copy_repo(template("opus"), root / "repo")
+    answer = block('{"verdict": "blocked", "summary": "too much", "reason": "too much"}')
+    big = {"text": "x" * 1023 + "\n", "repeat": size_mb * 1024, "chunk": chunk}
+    program = fake_opencode(root / "agent", {"build": [big, {"text": answer}]})
+    env = build_by(program, RALPH_LOG_DIR=str(logs), RALPH_OUTPUT_CAP_BYTES=str(CAP_MB * 1024 * 1024))
+    proc = start_construct(repo, "--max-iterations", "1", env=env)
+    probe = PeakRss(proc.pid)
+    code, out = finish(proc)
+    assert code == 3, out
+    return probe.peak_mb
+
+
+def record_figure(name: str, peak_mb: float, base_mb: float, spilled: int) -> None:
+    """Figures for benchmarks/reliability.py (appended only when it asks, through RALPH_FIGURES)."""
+    target = os.environ.get("RALPH_FIGURES")
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            line = {"name": name, "peak_mb": peak_mb, "base_mb": base_mb, "spilled": spilled}
+            fh.write(json.dumps(line) + "\n")
