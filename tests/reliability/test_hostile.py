@@ -1,7 +1,10 @@
 """Hostile agent output through the real loop: Ralph's opencode backend runs a scripted stand-in whose every
 answer is hostile (hostile.py), in every stage. The run must end by a guard (never a crash), keep its files
 whole, leave the worktree at its last commit and write nothing outside it; 100 MB of output must stay
-within ``output_cap_bytes`` in memory with the rest spilled to the log folder."""
+within ``output_cap_bytes`` in memory with the rest spilled to the log folder.
+
+Hypothesis draws the scripts (derandomized: the same examples every run) and does not shrink a failure: each
+example is a whole run, so the failing script is printed and the run's output is kept in ``output.txt``."""
 
 from __future__ import annotations
 
@@ -67,11 +70,8 @@ def check_survived(repo: Path, logs: Path, outside: Path, code: int, out: str) -
     max_examples=5,
     deadline=None,
     derandomize=True,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
+    phases=(Phase.explicit, Phase.generate),
+    suppress_health_check=list(HealthCheck),
 )
 @given(data=st.data())
 def test_hostile_answers_in_every_stage_end_in_a_guard_and_change_nothing_outside(
