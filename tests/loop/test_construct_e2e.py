@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
@@ -68,6 +69,10 @@ def test_strong_profile_completes_and_the_gate_passes(repo: Path, isolated_home:
     done = ralph(repo, "construct", "--max-iterations", "40", env={"RALPH_PROFILE": "opus"})
     assert done.returncode == 0, done.stdout + done.stderr
     assert "complete:" in done.stdout
+    assert any(
+        line.startswith("  VERIFY ") and ": accepted | sim/" in line for line in done.stdout.splitlines()
+    )
+    assert "exit: complete - every task of the spec is accepted" in done.stdout
     gate = "! grep -rnwE 'heap_t|heap_create|str_t|str_new|value_t|gc_t|gc_init' src include tests"
     assert subprocess.run(["bash", "-c", gate], cwd=repo, check=False).returncode == 0
     assert subprocess.run(["make", "-s", "test"], cwd=repo, capture_output=True, check=False).returncode == 0
@@ -121,6 +126,18 @@ def test_killed_build_is_decomposed_into_subtasks(repo: Path, isolated_home: Pat
     ]
     assert ("BUILD", "failure", "timeout") in stages and ("DECOMPOSE", "success", None) in stages
     assert git(repo, "status", "--porcelain", "--", ".", ":!.tix") == ""
+    out = done.stdout.splitlines()
+    build = next(line for line in out if line.startswith("  BUILD "))
+    assert f"{parents[0].id} " in build and ": failed: timeout |" in build and "[local, simulated]" in build
+    assert any(line.startswith("  DECOMPOSE ") and ": decomposed into " in line for line in out)
+    assert any(line.startswith("iteration 1 done: 0/") and " local, " in line for line in out)
+    assert any(line.startswith("exit: max_iterations - ") and "--max-iterations" in line for line in out)
+    state = json.loads((repo / ".tix" / "ralph-state.json").read_text())
+    assert state["exit_reason"] == "max_iterations" and state["ended_at"] >= state["started_at"]
+    assert [(k["stage"], k["task_id"], k["reason"]) for k in state["recent_kills"]] == [
+        ("BUILD", parents[0].id, "timeout")
+    ]
+    assert state["host"] and state["last_progress_at"] and state["loop_repeats"] >= 1
 
 
 def test_repeated_rejection_raises_one_issue_and_reverts_exactly(repo: Path, isolated_home: Path) -> None:
@@ -141,6 +158,8 @@ def test_repeated_rejection_raises_one_issue_and_reverts_exactly(repo: Path, iso
     assert sum(1 for t in texts if t.startswith("REPEATED REJECTION")) == len(parked)
     assert tree_state(repo) == before
     assert (repo / "notes.txt").read_text() == "an ignored user file\n"
+    verify = [line for line in done.stdout.splitlines() if line.startswith("  VERIFY ")]
+    assert verify and all(": rejected: " in line and ", parked |" in line for line in verify)
 
 
 def test_bad_input_is_one_line_exit_2_and_changes_nothing(repo: Path, tmp_path: Path) -> None:

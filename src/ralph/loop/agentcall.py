@@ -80,7 +80,7 @@ def call_agent(
     ask = next(flow)
     run.sink.note(f"{stage.value} {task_id or ''} start".strip())
     while True:
-        result = backend.run(run.request(stage, ask, payload), run.sink)
+        result = backend.run(run.request(stage, ask, payload), run.events)
         results.append(result)
         run.account(stage, task_id, result)
         try:

@@ -99,7 +99,7 @@ def build_step(run: Run) -> Event:
             reconciled = apply_build(run.store, task, data, run.settings.issue_similarity_threshold)
             record_telemetry(run, Stage.BUILD, call, [task.id])
             finish_stage(run, call, outcome=Outcome.SUCCESS, task_id=task.id, reconciled=reconciled)
-            run.save(stage=Stage.VERIFY, running=False)
+            run.defer(stage=Stage.VERIFY, running=False)
         return Event.BUILT
     return _fail_build(run, task, call)
 
@@ -149,7 +149,7 @@ def _fail_build(run: Run, task: Ticket, call: StageCall) -> Event:
         if run.log is not None:
             run.log.failed.append((task.id, task.name, str(failing["kill"] or failing["reason"])[:60]))
         finish_stage(run, call, outcome=Outcome.FAILURE, task_id=task.id, reconciled=reconciled)
-        run.save(failing=None)
+        run.defer(failing=None)
     return Event.PARKED if park else Event.FAILED
 
 
@@ -218,5 +218,5 @@ def decompose_step(run: Run) -> Event:
         if run.log is not None:
             run.log.created += [(tid, run.store.get(tid).name) for tid in reconciled.added]
         finish_stage(run, call, outcome=Outcome.SUCCESS, task_id=task.id, reconciled=reconciled)
-        run.save(stage=Stage.BUILD, running=False, decompose_target=None, decompose_reason="")
+        run.defer(stage=Stage.BUILD, running=False, decompose_target=None, decompose_reason="")
     return Event.SPLIT

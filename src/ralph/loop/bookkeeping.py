@@ -10,11 +10,12 @@ from typing import Any
 
 from ralph.errors import KillReason
 from ralph.loop.agentcall import StageCall
+from ralph.loop.console import StageLine, Verdicts, outcome_text, stage_line, subject
 from ralph.loop.guards import infra_decision
 from ralph.loop.reconcile import Reconciled
 from ralph.loop.records import stage_record
 from ralph.loop.run import Run
-from ralph.loop.stages import Outcome
+from ralph.loop.stages import PARKED_LABEL, Outcome
 from ralph.stage import Stage
 from ralph.tix import Ticket
 
@@ -72,9 +73,50 @@ def finish_stage(
     run.tally.add_stage(call.stage, call.cost, remote, local)
     if kill:
         run.tally.kills[kill] += 1
+        run.record_kill(call.stage, task_id, kill)
     run.totals = run.totals.after_stage(failed=failed or infra, infra=infra)
     if run.log is not None:
         run.log.stages.append(call.stage)
+    run.echo(_console_line(run, call, outcome, task_id, reconciled, bool(optional.get("precheck_accepted"))))
+
+
+def _console_line(
+    run: Run, call: StageCall, outcome: Outcome, task_id: str | None, done: Reconciled | None, precheck: bool
+) -> str:
+    """The stage's one line on the console: task, outcome, model, cost, duration."""
+    done = done or Reconciled()
+    task = run.store.find(task_id) if task_id else None
+    rejected = [(tid, _reject_reason(run, tid)) for tid in done.rejected]
+    verdicts = Verdicts(
+        added=len(done.added),
+        accepted=len(done.accepted),
+        rejected=tuple(rejected),
+        issues=len(done.issues),
+        parked=task is not None and PARKED_LABEL in task.labels,
+        precheck=precheck,
+    )
+    kill = call.failure.value if call.failure is not None else None
+    ok = outcome is Outcome.SUCCESS
+    route = run.route(call.stage) if call.stage in Stage.routed() else None
+    remote, local = call.calls
+    is_local = bool(local and not remote) or (not remote and route is not None and route.is_local)
+    tags = [tag for tag, on in (("local", is_local), ("simulated", run.simulated)) if on]
+    line = StageLine(
+        stage=call.stage.value,
+        subject=subject(task_id, task.name if task else "", len(run.state.batch)),
+        outcome=outcome_text(call.stage.value, ok, kill, call.exchange.data, verdicts),
+        model=route.model if route is not None else "",
+        label=f"[{', '.join(tags)}]" if tags else "",
+        cost=call.cost,
+        duration_s=call.duration_s,
+        validation_retries=call.exchange.retries,
+    )
+    return stage_line(line)
+
+
+def _reject_reason(run: Run, tid: str) -> str:
+    ticket = run.store.find(tid)
+    return ticket.reject_reason if ticket is not None else ""
 
 
 def record_telemetry(run: Run, stage: Stage, call: StageCall, ids: Sequence[str]) -> None:

@@ -1,5 +1,6 @@
 """``ralph construct``: the loop. Guards before every stage, one task per iteration, one commit per iteration,
-state saved at every stage start and end, the end record written in ``finally`` (and on a signal)."""
+state saved at every stage boundary (a stage's end is written with the next stage's start), the end record
+written in ``finally`` (and on a signal)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ralph.ledger import LedgerWriter, RunRecord, TaskTotals, new_run_id
 from ralph.loop.attempt import build_step, decompose_step, end_attempt
 from ralph.loop.board import read_board
 from ralph.loop.commits import IterationLog, commit_message
+from ralph.loop.console import exit_line, iteration_line
 from ralph.loop.guards import Limits, Totals, fingerprint
 from ralph.loop.live import ActivitySink, activity_path
 from ralph.loop.records import end_record, start_record, task_totals
@@ -127,10 +129,13 @@ def _execute(run: Run, branch: str, sandbox: SandboxChoice, echo: Echo) -> RunSu
     extra = {"sandbox": sandbox.used}
     start = start_record(run, branch=branch, sha=head_sha(run.repo), started_at=started, extra=extra)
     reason, detail = ExitReason.ERROR, ""
+    run.echo = echo
     with run.signals:
         try:
             run.ledger.append_run(start)
             run.save(
+                exit_reason=None,
+                ended_at=None,
                 started_at=started,
                 limits=run.limits_dict(),
                 activity_log=str(run.sink.path),
@@ -147,7 +152,7 @@ def _execute(run: Run, branch: str, sandbox: SandboxChoice, echo: Echo) -> RunSu
             raise
         finally:
             _close(run, start, reason, started)
-    echo(f"exit: {reason.value}{' (' + detail + ')' if detail else ''}")
+    echo(exit_line(reason, detail))
     return RunSummary(
         run_id=run.run_id,
         exit_reason=reason,
@@ -209,7 +214,7 @@ def _drive(run: Run, stage: Stage, echo: Echo) -> ExitReason:
             return ExitReason.NO_WORK
         if ends_iteration(stage, following):
             _end_iteration(run)
-        run.save(stage=following, running=False)
+        run.defer(stage=following, running=False)
         stage = following
 
 
@@ -234,15 +239,27 @@ def _end_iteration(run: Run) -> None:
     else:
         run.save(**counted)
     run.totals = replace(run.totals, iterations=run.totals.iterations + 1)
-    if message is None:
-        return
+    if message is not None:
+        _commit(run, message)
+    _summarize(run, log.number)
+
+
+def _commit(run: Run, message: str) -> None:
     with run.critical():
         sha = commit_all(run.repo, message)
-    run.save(pending_commit=None, commit_base=None)
+    run.defer(pending_commit=None, commit_base=None)
     if sha:
         run.totals = replace(run.totals, last_progress_at=run.now())
         if run.settings.push:
             _push(run)
+
+
+def _summarize(run: Run, number: int) -> None:
+    tasks, t = task_totals(run.store, run.spec), run.tally
+    elapsed = run.now() - run.totals.started_at
+    run.echo(
+        iteration_line(number, tasks.completed, tasks.total, t.cost, t.calls_remote, t.calls_local, elapsed)
+    )
 
 
 def _push(run: Run) -> None:
@@ -256,10 +273,10 @@ def _push(run: Run) -> None:
 def _close(run: Run, start: RunRecord, reason: ExitReason, started: float) -> None:
     """Final state and end record (also after a signal or an error); backends closed."""
     with run.critical():
+        ended = run.now()
         try:
-            run.save(stage=run.state.stage)
+            run.save(stage=run.state.stage, exit_reason=reason.value, ended_at=ended)
         finally:
-            ended = run.now()
             sha = head_sha(run.repo)
             record = end_record(
                 start, run, sha_end=sha, reason=reason.value, ended_at=ended, started_at=started

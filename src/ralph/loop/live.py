@@ -1,15 +1,18 @@
 """What ``ralph watch`` reads while a run goes on: agent activity lines in ``<log_dir>/activity/<run_id>.log``
-(from the backend's event stream) and the context occupancy of the running stage."""
+(from the backend's event stream), the context occupancy of the running stage, and the calls of the running
+stage counted as they happen (``LiveSink`` passes STEP and USAGE events on to the run)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ralph.agents.base import AgentEvent, EventKind
+from ralph.agents.base import AgentEvent, EventKind, ModelCall
 
-__all__ = ["ActivitySink", "activity_path"]
+__all__ = ["ActivitySink", "LiveSink", "LiveUsage", "activity_path"]
 
 _LINE_CHARS = 400
 
@@ -81,3 +84,35 @@ def _describe(event: AgentEvent) -> str:
     if kind is EventKind.SESSION:
         return f"session {event.text}"
     return ""
+
+
+@dataclass(frozen=True)
+class LiveUsage:
+    """The model calls of the running stage so far, from its STEP events (provisional: the stage's result
+    is the exact account)."""
+
+    cost: float = 0.0
+    tokens: int = 0
+    remote: int = 0
+    local: int = 0
+
+    def add(self, call: ModelCall) -> LiveUsage:
+        return LiveUsage(
+            cost=self.cost + call.cost,
+            tokens=self.tokens + call.usage.total,
+            remote=self.remote + (0 if call.is_local else 1),
+            local=self.local + (1 if call.is_local else 0),
+        )
+
+
+class LiveSink:
+    """An agent call's EventSink: every event to the activity log; STEP and USAGE also to ``progress``."""
+
+    def __init__(self, activity: ActivitySink, progress: Callable[[AgentEvent], None]) -> None:
+        self.activity = activity
+        self.progress = progress
+
+    def emit(self, event: AgentEvent) -> None:
+        self.activity.emit(event)
+        if event.kind in (EventKind.STEP, EventKind.USAGE):
+            self.progress(event)

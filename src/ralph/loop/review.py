@@ -47,7 +47,7 @@ def _batch_failed(run: Run, stage: Stage, batch: Sequence[str]) -> bool:
 
 def _batch_done(run: Run, stage: Stage) -> None:
     sizes = {k: v for k, v in run.state.batch_size.items() if k != stage.value}
-    run.save(running=False, batch=(), batch_size=sizes)
+    run.defer(running=False, batch=(), batch_size=sizes)
 
 
 def verify_step(run: Run) -> Event:
