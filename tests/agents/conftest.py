@@ -12,6 +12,18 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+# CPython 3.11.7 keeps the AST converter's recursion depth per interpreter, not per thread: an ast.parse in
+# one thread (pytest rewriting a module the hypothesis plugin imports late, or a traceback's caret
+# placement) racing one in another thread (a server or event-loop thread formatting a traceback) fails with
+# "AST constructor recursion depth mismatch". Import those modules now, while only this thread runs.
+import hypothesis.configuration
+import hypothesis.errors
+import hypothesis.internal.conjecture.providers
+import hypothesis.internal.escalation
+import hypothesis.internal.healthcheck
+import hypothesis.internal.observability
+import hypothesis.reporting
+import hypothesis.statistics  # noqa: F401
 import pytest
 from tests.fakes.agent_env import missing_binaries
 from tests.fakes.model_server import ScriptedModelServer

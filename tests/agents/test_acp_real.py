@@ -53,7 +53,7 @@ def _claude(server: ScriptedModelServer, home: Path, tag: str, clock: Clock) -> 
 
 
 AGENTS = {
-    "opencode": Agent("opencode", f"fake/{agent_env.FAKE_MODEL}", "write", "filePath", 32_768, _opencode),
+    "opencode": Agent("opencode", "fake/m2", "write", "filePath", 32_768, _opencode),
     "claude": Agent("claude", "", "Write", "file_path", 200_000, _claude),
 }
 
@@ -95,6 +95,9 @@ def test_build_stage_edits_a_file(
     assert result.usage.total > 0 and result.context_used > 0 and result.context_size
     assert result.cost > 0
     assert any(agent.tool.lower() in e.tool.lower() for e in sink.of(EventKind.TOOL_CALL))
+    if agent.model:
+        wire = agent.model.split("/", 1)[1]
+        assert all(r.body["model"] == wire for r in server.main_requests), "session/set_config_option took"
 
 
 def test_validation_retry_continues_the_session(

@@ -62,6 +62,7 @@ def project(git_repo: Path) -> tuple[Path, str]:
     return git_repo, task.id
 
 
+@pytest.mark.timeout(1800)
 def test_one_construct_iteration_with_real_opencode(
     project: tuple[Path, str], server: ScriptedModelServer, agent_home: Path, tmp_path: Path
 ) -> None:
@@ -108,6 +109,8 @@ def test_one_construct_iteration_with_real_opencode(
     assert [c["tokens"]["input"] for c in calls] == [1500, 1700, 2000]
     assert all(c["is_local"] is False and c["cost"] > 0 for c in calls)
     build = next(r for r in records(log_dir, "iterations.jsonl") if r["stage"] == "BUILD")
-    assert build["validation_retries"] == 0 and not build.get("kill_reason")
+    assert build["outcome"] == "success" and build["api_calls"] == 2
+    assert build.get("validation_retries", 0) == 0 and "kill_reason" not in build
+    assert build["tokens"] == {"input": 3200, "cached": 0, "output": 100}
     assert TicketStore.open(repo).get(task_id).status is TaskStatus.ACCEPTED
     assert (repo / "hello.txt").read_text() == "hi\n"

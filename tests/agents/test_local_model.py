@@ -55,7 +55,7 @@ class LocalModel:
         return (*jail_prefix({self.port: self.unix_path}), *argv)
 
     def opencode_env(self, home: Path) -> dict[str, str]:
-        model = {"name": "SmolLM2 135M", "limit": {"context": 8192, "output": 256}}
+        model = {"name": "SmolLM2 135M", "limit": {"context": 8192, "output": 64}}
         provider = {
             "npm": "@ai-sdk/openai-compatible",
             "name": "llama.cpp",
@@ -97,7 +97,7 @@ def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalModel]:
         pytest.skip(f"no llama-server cache in {CACHE}; run `make test-local-model`")
     port = _free_port()
     argv = [str(SERVER), "-m", str(GGUF), "--host", "127.0.0.1", "--port", str(port), "-c", "8192", "--jinja"]
-    argv += ["-a", "local-model", "-t", "2", "-n", "256"]
+    argv += ["-a", "local-model", "-t", "2", "-n", "64"]
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -111,6 +111,7 @@ def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalModel]:
         proc.wait()
 
 
+@pytest.mark.timeout(2400)
 def test_build_stage_on_the_local_model_is_recorded_local(
     llama: LocalModel, agent_home: Path, worktree: Path
 ) -> None:
@@ -140,6 +141,7 @@ def test_build_stage_on_the_local_model_is_recorded_local(
         assert all(c.is_local for c in second.calls) and second.cost == 0.0
 
 
+@pytest.mark.timeout(5400)
 def test_construct_iteration_on_the_local_model_stops_cleanly(
     llama: LocalModel, agent_home: Path, git_repo: Path, tmp_path: Path
 ) -> None:
@@ -178,12 +180,14 @@ def test_construct_iteration_on_the_local_model_stops_cleanly(
             "--log-dir",
             str(logs),
             "--allow-dirty",
+            "--stage-timeout",
+            "900",
         ],
         cwd=git_repo,
         env=env,
         capture_output=True,
         text=True,
-        timeout=3000,
+        timeout=5000,
         check=False,
     )
     assert done.returncode in (0, 3, 4), done.stdout[-3000:] + done.stderr[-3000:]
@@ -191,7 +195,7 @@ def test_construct_iteration_on_the_local_model_stops_cleanly(
     assert calls and all(c["is_local"] and c["cost"] == 0 for c in calls)
     assert sum(c["tokens"]["input"] for c in calls) > 0
     build = [r for r in _lines(logs / "iterations.jsonl") if r["stage"] == "BUILD"]
-    assert build and (build[0]["validation_retries"] >= 1 or build[0]["outcome"] == "ok")
+    assert build and (build[0].get("validation_retries", 0) >= 1 or build[0]["outcome"] == "success")
     assert TicketStore.open(git_repo).get(task.id).status.label in ("pending", "done", "accepted")
 
 

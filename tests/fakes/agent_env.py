@@ -52,7 +52,8 @@ def opencode_config(
     output: int = 4096,
     cost: tuple[float, float] = (3, 15),
 ) -> dict[str, Any]:
-    """An opencode.json whose only provider is the fake server (``fake/m1``)."""
+    """An opencode.json whose only provider is the fake server (models ``fake/m1``, the default, and
+    ``fake/m2``)."""
     model = {
         "name": "Fake model",
         "limit": {"context": context, "output": output},
@@ -65,7 +66,7 @@ def opencode_config(
                 "npm": "@ai-sdk/openai-compatible",
                 "name": "Fake",
                 "options": {"baseURL": f"{server.base_url}/v1", "apiKey": "dummy"},
-                "models": {FAKE_MODEL: model},
+                "models": {FAKE_MODEL: model, "m2": {**model, "name": "Second fake model"}},
             }
         },
         "model": f"fake/{FAKE_MODEL}",

@@ -142,10 +142,16 @@ class _TcpServer(ThreadingHTTPServer):
     daemon_threads = True
     owner: ScriptedModelServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a killed agent) is normal here; print no traceback."""
+
 
 class _UnixServer(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
     owner: ScriptedModelServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a killed agent) is normal here; print no traceback."""
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -250,7 +250,7 @@ class ClaudeBackend:
         return argv
 
     def env(self, request: StageRequest) -> dict[str, str]:
-        base = {"DISABLE_AUTOUPDATER": "1", "PWD": str(request.cwd)}
+        base = {"DISABLE_AUTOUPDATER": "1", "PWD": str(request.cwd.resolve())}
         return scrubbed_env(extra={**base, **self.options.env})
 
     def run(self, request: StageRequest, events: EventSink) -> StageResult:

@@ -181,7 +181,7 @@ class OpencodeBackend:
         base = {
             "OPENCODE_DISABLE_AUTOUPDATE": "1",
             "OPENCODE_PERMISSION": json.dumps(permission),
-            "PWD": str(request.cwd),
+            "PWD": str(request.cwd.resolve()),
         }
         return scrubbed_env(extra={**base, **self.options.env})
 
