@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ralph.errors import ConfigError
 from ralph.settings.model import Settings
+from ralph.settings.redact import redact
 
 __all__ = ["MERGED_KEYS", "Layer", "check_layer", "env_values", "expected_type"]
 
@@ -90,7 +91,8 @@ def _suggestion(key: str) -> str:
 def _type_error(where: str, key: str, value: Any, err: ValidationError) -> str:
     first = err.errors()[0]
     path = ".".join(str(part) for part in (key, *first["loc"]))
-    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    text = repr(redact(value, top=False))
+    shown = text if len(text) <= 60 else text[:57] + "..."
     if first["loc"]:
         return f"{where}: key '{path}': {first['msg'].lower()} (got {shown} for '{key}')"
     return f"{where}: key '{key}': expected {expected_type(key)}, got {shown}"
