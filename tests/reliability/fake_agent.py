@@ -5,7 +5,7 @@
 can: print text (repeated to any size, in chunks or as one line), print raw bytes, spawn children (in its
 group, or a ``setsid`` daemon that leaves it), ignore SIGTERM, hang, or exit with a code. Every process it
 makes is written to ``pids.txt`` beside the script (``turn role pid``), and each prompt to ``prompts/``;
-``@TASK@`` in a text stands for the first task id of the prompt.
+``@TASK@`` in a text stands for the first task id of the prompt; ``print_env`` echoes environment and prompt.
 """
 
 from __future__ import annotations
@@ -75,10 +75,12 @@ def _write_text(out: Any, turn: dict[str, Any]) -> None:
 
 
 def _fill(turn: dict[str, Any], prompt: str) -> dict[str, Any]:
-    """``@TASK@`` in the text becomes the first task id the prompt names (for answers that must cite it)."""
+    """``@TASK@`` in the text becomes the first task id the prompt names (for answers that must cite it);
+    ``print_env`` makes the agent print its whole environment and its prompt first (once)."""
     found = re.search(r"\bt-[0-9a-f]{8}\b", prompt)
-    text = str(turn.get("text", ""))
-    return {**turn, "text": text.replace("@TASK@", found.group(0) if found else "t-00000000")}
+    text = str(turn.get("text", "")).replace("@TASK@", found.group(0) if found else "t-00000000")
+    echo = "".join(f"{k}={v}\n" for k, v in os.environ.items()) + prompt if turn.get("print_env") else ""
+    return {**turn, "text": text, "echo": echo}
 
 
 def main() -> None:
@@ -95,6 +97,8 @@ def main() -> None:
     _spawn(folder, turn)
     out = sys.stdout.buffer
     out.write(_event("step_start", {"type": "step-start"}))
+    if turn["echo"]:
+        out.write(_event("text", {"type": "text", "text": turn["echo"]}))
     _write_text(out, turn)
     if "raw" in turn:
         out.write(bytes.fromhex(turn["raw"]))
