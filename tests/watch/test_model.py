@@ -170,3 +170,23 @@ def test_frame_kills_and_simulated_from_state() -> None:
     )
     assert frame.simulated
     assert [k.reason for k in frame.kills] == ["loop"]
+
+
+def test_stall_loop_and_stage_timer_from_the_state_file() -> None:
+    limits = {"progress_stall_abort_s": 600, "loop_detection_threshold": 4, "stage_timeout_s": 900.0}
+    live = state(limits=limits, last_progress_at=T0 + 40, loop_repeats=3, stage_started_at=T0 + 70)
+    frame = build_frame(snap(state=live), T0 + 100)
+    gauges = {g.guard: (g.used, g.limit) for g in frame.gauges}
+    assert gauges == {"progress_stall": (60.0, 600.0), "loop_detected": (3.0, 4.0)}
+    assert frame.nearest is not None and frame.nearest.guard == "loop_detected"
+    assert frame.stage_gauge is not None and (frame.stage_gauge.used, frame.stage_gauge.limit) == (
+        30.0,
+        900.0,
+    )
+    assert build_frame(snap(state=live.with_(running=False)), T0 + 100).stage_gauge is None
+
+
+def test_an_exit_in_the_state_file_is_a_finished_run_without_an_end_record() -> None:
+    ended = state(exit_reason="cost_limit", ended_at=T0 + 90, running=False)
+    frame = build_frame(snap(state=ended, pid_alive=False), T0 + 100)
+    assert (frame.status, frame.exit_reason) == (RunStatus.FINISHED, "cost_limit")

@@ -46,6 +46,8 @@ def test_running_frame_text() -> None:
     assert "$0.5000 / $2.00" in out and "1.5M" in out and "remote 3  local 9" in out
     assert "cost_limit 25%" in out
     assert "line 29 [bold]x[/bold]" in out and "line 24" not in out and "line 25" in out
+    timed = text_of(run_view(frame(stage_gauge=Gauge("stage_timeout", 95, 900))))
+    assert "BUILD (running)  1m35s of 15m00s" in timed
 
 
 def test_limit_reached_no_limits_batch_and_kills() -> None:

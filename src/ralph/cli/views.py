@@ -108,6 +108,9 @@ def _fields(frame: RunFrame) -> list[tuple[str, str | Text]]:
         stage = f"{pos.stage} ({'running' if pos.stage_running else 'next'})"
     else:
         stage = "starting" if frame.status is RunStatus.RUNNING else "-"
+    timer = frame.stage_gauge
+    if timer is not None:
+        stage += f"  {duration_text(timer.used)} of {duration_text(timer.limit)}"
     return [
         ("status", _status_line(frame)),
         ("run", f"{frame.run_id}  spec {frame.spec or '-'}  profile {frame.profile or '-'}"),

@@ -123,6 +123,8 @@ class RunFrame:
     usage: Usage = field(default_factory=Usage)
     gauges: tuple[Gauge, ...] = ()
     nearest: Gauge | None = None
+    stage_gauge: Gauge | None = None
+    """The running stage's time against the stage timeout (``guard`` is ``stage_timeout``)."""
     tripped: str | None = None
     """A limit already reached: the loop stops at its next stage boundary."""
     kills: tuple[Kill, ...] = ()
@@ -131,10 +133,10 @@ class RunFrame:
 
 
 def status_of(snap: RunSnapshot) -> RunStatus:
-    """Running while the recorded pid lives and the run has no end record."""
+    """Running while the recorded pid lives and the run has no end record (nor an exit in the state file)."""
     if snap.state is None or not snap.state.run_id:
         return RunStatus.NO_RUN
-    if snap.end is not None:
+    if snap.end is not None or (snap.state.exit_reason and not snap.pid_alive):
         return RunStatus.FINISHED
     return RunStatus.RUNNING if snap.pid_alive else RunStatus.STOPPED
 
@@ -158,7 +160,8 @@ def _totals(state: LoopState, run_clock_now: float) -> Totals:
     raw = state.totals
     return Totals(
         started_at=state.started_at or run_clock_now,
-        last_progress_at=run_clock_now,
+        last_progress_at=state.last_progress_at or run_clock_now,
+        loop_repeats=state.loop_repeats,
         iterations=int(_number(raw, "iterations")),
         cost=_number(raw, "cost"),
         tokens=int(_number(raw, "tokens")),
@@ -244,6 +247,12 @@ def _usage(state: LoopState, totals: Totals, elapsed: float, config: Mapping[str
     )
 
 
+def _stage_gauge(state: LoopState, limits: Limits, run_now: float) -> Gauge | None:
+    if not state.running or state.stage_started_at is None or limits.stage_timeout_s <= 0:
+        return None
+    return Gauge("stage_timeout", max(0.0, run_now - state.stage_started_at), limits.stage_timeout_s)
+
+
 def build_frame(snap: RunSnapshot, now: float) -> RunFrame:
     """The frame for ``snap`` at real time ``now``."""
     status = status_of(snap)
@@ -261,7 +270,7 @@ def build_frame(snap: RunSnapshot, now: float) -> RunFrame:
     return RunFrame(
         repo=str(snap.repo),
         status=status,
-        exit_reason=(snap.end or {}).get("exit_reason"),
+        exit_reason=(snap.end or {}).get("exit_reason") or state.exit_reason,
         simulated=bool(state.simulated or start.get("simulated")),
         run_id=state.run_id or "",
         pid=state.pid,
@@ -271,6 +280,7 @@ def build_frame(snap: RunSnapshot, now: float) -> RunFrame:
         usage=_usage(state, totals, elapsed, start.get("config_snapshot") or {}),
         gauges=gauges,
         nearest=nearest_guard(gauges),
+        stage_gauge=_stage_gauge(state, limits, run_now) if running else None,
         tripped=tripped.value if tripped is not None else None,
         kills=recent_kills(snap.stages, state.recent_kills),
         activity=snap.activity,

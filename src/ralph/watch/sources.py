@@ -126,7 +126,7 @@ class RunReader:
 
     @staticmethod
     def _alive(state: LoopState, start: Mapping[str, Any] | None) -> bool:
-        host = str((start or {}).get("host") or "")
+        host = str((start or {}).get("host") or state.host or "")
         return host in ("", this_host()) and pid_alive(state.pid)
 
     def _tickets(self, state: LoopState) -> tuple[str, int, int]:
