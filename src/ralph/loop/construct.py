@@ -75,6 +75,7 @@ def construct(
     state = load_state(root)
     spec_file = resolve_spec(root, settings, spec, state.spec)
     branch = guard_branch(root, opts.allow_branch)
+    _check_tasks_branch(store, spec_file.name, branch)
     sandbox = choose_sandbox(settings.sandbox)
     for line in _recovery_lines(root):
         (opts.echo or _quiet)(f"recovery: {line}")
@@ -86,6 +87,15 @@ def construct(
         )
     run = _open_run(root, settings, store, state.with_(spec=spec_file.name), spec_file.name, spec_file.text)
     return _execute(run, branch, sandbox, opts.echo or _quiet)
+
+
+def _check_tasks_branch(store: TicketStore, spec: str, branch: str) -> None:
+    """Refuse before any agent runs when the spec's live tasks were planned on another branch: the store
+    would refuse to change them here, after the first BUILD."""
+    others = sorted({t.branch for t in store.tasks(spec=spec) if t.branch and t.branch != branch})
+    if others:
+        where = ", ".join(others)
+        raise UsageError(f"the tasks of {spec} belong to branch {where}, not {branch}: switch to {where}")
 
 
 def _recovery_lines(root: Path) -> list[str]:
