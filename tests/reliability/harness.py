@@ -250,3 +250,16 @@ class PeakRss:
     def peak_mb(self) -> float:
         self._thread.join(timeout=5)
         return self.peak_kb / 1024
+
+
+def full_size() -> bool:
+    """True when benchmarks/reliability.py runs the suite at full size (``RALPH_RELIABILITY_FULL=1``)."""
+    return os.environ.get("RALPH_RELIABILITY_FULL") == "1"
+
+
+def record_figure(name: str, **values: Any) -> None:
+    """Append one figure for benchmarks/reliability.py (only when it asks, through ``RALPH_FIGURES``)."""
+    target = os.environ.get("RALPH_FIGURES")
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"name": name, **values}) + "\n")

@@ -57,7 +57,7 @@ def task(outside: Path, fields: st.DrawFn) -> dict[str, Any]:
 def answer(draw: st.DrawFn, stage: str, outside: Path) -> Turn:
     """One hostile answer for ``stage`` (build, verify, decompose, investigate)."""
     kind = draw(st.sampled_from(sorted(_KINDS)))
-    return _KINDS[kind](draw, stage, outside)
+    return {**_KINDS[kind](draw, stage, outside), "kind": kind}
 
 
 def _valid(draw: st.DrawFn, stage: str, outside: Path) -> dict[str, Any]:

@@ -3,12 +3,14 @@ kill and at the end nothing is lost, and the end equals an uninterrupted run wit
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from tests.reliability.crashes import Outcome, Torture, outcome_of, run_uninterrupted
+from tests.reliability.harness import record_figure
 
 PROFILE = "hybrid"
 """The simulated profile with the most failure paths: kills, rejections, decompositions, parked tasks."""
@@ -26,6 +28,18 @@ def _torture(
         torture.run(kills - sum(t.audit.kills for t in episodes))
         assert outcome_of(torture.repo, torture.log_dir) == reference, torture.explain(reference)
         episodes.append(torture)
+    record_figure(
+        "crash",
+        seed=seed,
+        kills=sum(t.audit.kills for t in episodes),
+        episodes=len(episodes),
+        restarts=sum(t.restarts for t in episodes),
+        attempts_in_flight=sum(t.audit.attempts_in_flight for t in episodes),
+        pending_commits=sum(t.audit.pending_commits for t in episodes),
+        orphans_killed=sum(t.orphans_seen for t in episodes),
+        tasks_checked=sum(len(t.audit.known_tasks) for t in episodes),
+        ledger_lines=sum(sum(t.audit.ledger_counts.values()) for t in episodes),
+    )
     return episodes
 
 
@@ -50,7 +64,7 @@ def test_eight_kills_lose_nothing_and_end_like_an_uninterrupted_run(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [50])
+@pytest.mark.parametrize("seed", [int(os.environ.get("RALPH_CRASH_SEED", "50"))])
 def test_fifty_kills_lose_nothing_and_end_like_an_uninterrupted_run(
     planned_repo: Callable[..., Path], tmp_path: Path, reference: Outcome, seed: int
 ) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,9 +25,11 @@ from tests.reliability.harness import (
     copy_repo,
     fake_opencode,
     finish,
+    full_size,
     json_lines,
     ralph,
     read_state,
+    record_figure,
     start_construct,
     tree_files,
 )
@@ -67,7 +68,7 @@ def check_survived(repo: Path, logs: Path, outside: Path, code: int, out: str) -
 
 @needs_bwrap
 @settings(
-    max_examples=5,
+    max_examples=30 if full_size() else 5,
     deadline=None,
     derandomize=True,
     phases=(Phase.explicit, Phase.generate),
@@ -88,8 +89,21 @@ def test_hostile_answers_in_every_stage_end_in_a_guard_and_change_nothing_outsid
     proc = start_construct(repo, "--max-iterations", "3", "--max-failures", "30", env=env)
     code, out = finish(proc)
     (root / "output.txt").write_text(out, encoding="utf-8", errors="backslashreplace")
-    check_survived(repo, root / "logs", outside, code, out)
+    end = check_survived(repo, root / "logs", outside, code, out)
     assert files_under(isolated_home) == home_before
+    record_figure("hostile", answers=consumed(root / "agent", turns), exit_reason=end["exit_reason"])
+
+
+def consumed(agent: Path, turns: dict[str, list[dict[str, object]]]) -> dict[str, int]:
+    """Hostile answers the agent really gave, by kind (a stage's list is used in order, the last repeats)."""
+    kinds: dict[str, int] = {}
+    for stage, items in turns.items():
+        counter = agent / f"script.{stage}.count"
+        used = int(counter.read_text()) if counter.exists() else 0
+        for n in range(used):
+            kind = str(items[min(n, len(items) - 1)].get("kind", "?"))
+            kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
 
 
 @needs_bwrap
@@ -144,7 +158,8 @@ def test_100_mb_of_output_is_capped_in_memory_and_spilled(
         logs = tmp_path / f"logs-{size_mb}"
         peaks.append(_big_run(planned_template, tmp_path / f"run-{size_mb}", logs, size_mb, chunk))
     spilled = sum(p.stat().st_size for p in (logs / "spill").rglob("*.log"))
-    record_figure("rss_100mb_" + ("events" if chunk else "line"), peaks[1], peaks[0], spilled)
+    shape = "64KB-events" if chunk else "one-line"
+    record_figure("rss", shape=shape, peak_mb=peaks[1], base_mb=peaks[0], spilled=spilled)
     assert spilled >= 100 * 1024 * 1024
     assert peaks[1] - peaks[0] < CAP_MB * 3
 
@@ -163,12 +178,3 @@ def _big_run(template: Callable[[str], Path], root: Path, logs: Path, size_mb: i
     code, out = finish(proc)
     assert code == 3, out
     return probe.peak_mb
-
-
-def record_figure(name: str, peak_mb: float, base_mb: float, spilled: int) -> None:
-    """Figures for benchmarks/reliability.py (appended only when it asks, through RALPH_FIGURES)."""
-    target = os.environ.get("RALPH_FIGURES")
-    if target:
-        with open(target, "a", encoding="utf-8") as fh:
-            line = {"name": name, "peak_mb": peak_mb, "base_mb": base_mb, "spilled": spilled}
-            fh.write(json.dumps(line) + "\n")
