@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -112,3 +113,27 @@ def test_open_requires_tix(git_repo: Path, tmp_path: Path) -> None:
         TicketStore.open(git_repo)
     with pytest.raises(StoreError, match="not a git repository"):
         TicketStore.open(tmp_path)
+
+
+def test_writing_block_fsyncs_once_and_keeps_every_line(
+    store: TicketStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task = store.add_task({"name": "one"})
+    synced: list[int] = []
+    real = os.fsync
+
+    def counted(fd: int) -> None:
+        synced.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", counted)
+    with store.writing():
+        store.done(task.id)
+        store.add_telemetry(task.id, {"cost": 0.5})
+        store.accept(task.id, "ok")
+        assert synced == []
+    assert len(synced) == 1
+    store.update(task.id, {"meta": {"k": "v"}})
+    assert len(synced) == 2
+    fresh = TicketStore.open(store.root)
+    assert fresh.get(task.id).status is TaskStatus.ACCEPTED and fresh.get(task.id).meta["cost"] == 0.5

@@ -95,7 +95,7 @@ def build_step(run: Run) -> Event:
         return Event.INFRA
     data = call.exchange.data if call.exchange.ok else None
     if data is not None and data.get("verdict") == "done":
-        with run.critical():
+        with run.reconciling():
             reconciled = apply_build(run.store, task, data, run.settings.issue_similarity_threshold)
             record_telemetry(run, Stage.BUILD, call, [task.id])
             finish_stage(run, call, outcome=Outcome.SUCCESS, task_id=task.id, reconciled=reconciled)
@@ -137,7 +137,7 @@ def _fail_build(run: Run, task: Ticket, call: StageCall) -> Event:
         decompose_target=target,
         decompose_reason=str(failing["reason"]),
     )
-    with run.critical():
+    with run.reconciling():
         reconciled = Reconciled()
         if call.exchange.data is not None:
             threshold = run.settings.issue_similarity_threshold
@@ -208,7 +208,7 @@ def decompose_step(run: Run) -> Event:
         wait_out_infra(run, call)
         return Event.INFRA
     data = call.exchange.data if call.exchange.ok else None
-    with run.critical():
+    with run.reconciling():
         if data is None:
             finish_stage(run, call, outcome=Outcome.FAILURE, task_id=task.id)
             run.save(stage=Stage.BUILD, running=False, decompose_target=None, decompose_reason="")

@@ -48,6 +48,8 @@ class Snapshot:
     issues: tuple[Ticket, ...]
     ready: tuple[str, ...]
     """Ids BUILD may take, best first."""
+    live_states: tuple[str, ...] = ()
+    """``id:status:retries:kills`` of the live tasks (``states``)."""
 
     @cached_property
     def board(self) -> Board:
@@ -61,14 +63,9 @@ class Snapshot:
     def by_id(self) -> dict[str, Ticket]:
         return {t.id: t for t in self.tasks}
 
-    @cached_property
-    def _states(self) -> tuple[str, ...]:
-        rows = [f"{t.id}:{t.status.value}:{t.retries}:{t.kill_count}" for t in self.tasks if t.is_live]
-        return (*rows, *(f"{i.id}:open" for i in self.issues))
-
     def states(self) -> list[str]:
         """``id:status:retries:kills`` of live tasks and open issues (the loop fingerprint's ticket part)."""
-        return list(self._states)
+        return [*self.live_states, *(f"{i.id}:open" for i in self.issues)]
 
 
 @dataclass
@@ -77,15 +74,15 @@ class _Memo:
 
     key: tuple[int, str | None] = (-1, None)
     snapshot: Snapshot | None = None
-    views: dict[str, tuple[Ticket, TaskView]] = field(default_factory=dict)
+    views: dict[str, tuple[Ticket, TaskView, str]] = field(default_factory=dict)
 
-    def view(self, ticket: Ticket) -> TaskView:
+    def view(self, ticket: Ticket) -> tuple[TaskView, str]:
+        """The ticket's view and its fingerprint row, made again only when the ticket changed."""
         held = self.views.get(ticket.id)
-        if held is not None and held[0] is ticket:
-            return held[1]
-        made = task_view(ticket)
-        self.views[ticket.id] = (ticket, made)
-        return made
+        if held is None or held[0] is not ticket:
+            row = f"{ticket.id}:{ticket.status.value}:{ticket.retries}:{ticket.kill_count}"
+            held = self.views[ticket.id] = (ticket, task_view(ticket), row)
+        return held[1], held[2]
 
 
 _MEMOS: WeakKeyDictionary[TicketStore, _Memo] = WeakKeyDictionary()
@@ -102,6 +99,8 @@ def read_board(store: TicketStore, spec: str | None) -> Snapshot:
         return memo.snapshot
     tasks = tuple(t for t in store.tasks(status=_ALL_TASKS) if in_spec(t, spec))
     issues = tuple(i for i in store.issues(open_only=True) if in_spec(i, spec))
-    ready = tuple(v.id for v in buildable(memo.view(t) for t in tasks))
-    memo.key, memo.snapshot = key, Snapshot(tasks=tasks, issues=issues, ready=ready)
+    views = [memo.view(t) for t in tasks]
+    ready = tuple(v.id for v in buildable(view for view, _ in views))
+    live = tuple(row for (_, row), t in zip(views, tasks, strict=True) if t.is_live)
+    memo.key, memo.snapshot = key, Snapshot(tasks=tasks, issues=issues, ready=ready, live_states=live)
     return memo.snapshot

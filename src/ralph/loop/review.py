@@ -120,8 +120,9 @@ def _after_verify(run: Run, call: StageCall, batch: list[str], *, precheck: bool
         return _verify_failed(run, call, batch)
     s = run.settings
     with run.critical():
-        reconciled = apply_verify(run.store, run.spec, batch, data, s.issue_similarity_threshold)
-        record_telemetry(run, Stage.VERIFY, call, batch)
+        with run.reconciling():
+            reconciled = apply_verify(run.store, run.spec, batch, data, s.issue_similarity_threshold)
+            record_telemetry(run, Stage.VERIFY, call, batch)
         for tid in reconciled.accepted:
             _accepted(run, tid)
         for tid in reconciled.rejected:
@@ -219,7 +220,7 @@ def _after_investigate(run: Run, call: StageCall, batch: list[str]) -> Event:
         finish_stage(run, call, outcome=Outcome.FAILURE, task_id=None)
         wait_out_infra(run, call)
         return Event.INFRA
-    with run.critical():
+    with run.reconciling():
         if call.failure is not None or not call.exchange.parts:
             finish_stage(run, call, outcome=Outcome.FAILURE, task_id=None)
             if _batch_failed(run, Stage.INVESTIGATE, batch):

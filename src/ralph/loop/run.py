@@ -127,6 +127,13 @@ class Run:
         with self.signals.critical():
             yield
 
+    @contextmanager
+    def reconciling(self) -> Iterator[None]:
+        """A stage's store writes as one step: signals held, plan.jsonl fsynced once at the end. The store's
+        writer lock is held throughout, so no git or agent work belongs inside."""
+        with self.signals.critical(), self.store.writing():
+            yield
+
     def request(self, stage: Stage, ask: Ask, payload: Mapping[str, Any]) -> StageRequest:
         """The StageRequest of one agent call: route, limits of this moment, structured payload."""
         route = self.route(stage)

@@ -36,6 +36,8 @@ def upsert_tasks(
     stamp: Mapping[str, Any] | None = None,
 ) -> Applied:
     """Add new tasks in one all-or-nothing batch; a name already known in the spec updates or is skipped."""
+    if not items:
+        return Applied()
     known = _known_by_name(store, spec)
     targets: list[str] = []
     new_items: list[dict[str, Any]] = []
@@ -153,6 +155,8 @@ def add_issues(
     store: TicketStore, spec: str, descs: Sequence[str], threshold: float, **fields: Any
 ) -> tuple[str, ...]:
     """Raise issues unless an open issue of the spec already says the same; returns the new ids."""
+    if not any(desc.strip() for desc in descs):
+        return ()
     open_texts = [i.name for i in store.issues(open_only=True) if in_spec(i, spec)]
     added: list[str] = []
     for desc in descs:

@@ -1,7 +1,8 @@
 """plan.jsonl on disk: exclusive lock, whole-line appends, torn-tail repair, atomic rewrite.
 
 Writers hold ``fcntl.flock`` on ``.tix/lock``; each append is one ``os.write`` on an ``O_APPEND`` fd followed
-by fsync. Readers take no lock: they consume complete lines only, so an append in flight is never data.
+by fsync (several appends under one outer lock are fsynced once, at its end). Readers take no lock: they
+consume complete lines only, so an append in flight is never data.
 """
 
 from __future__ import annotations
@@ -53,10 +54,12 @@ class Journal:
         self.lock_path = lock_path
         self._lock_fd: int | None = None
         self._depth = 0
+        self._unsynced = False
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the exclusive writer lock (re-entrant within this object)."""
+        """Hold the exclusive writer lock (re-entrant within this object). Appends made while an outer
+        block holds it are fsynced once, when the outermost block ends (before the lock is released)."""
         if self._depth == 0:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -67,9 +70,22 @@ class Journal:
         finally:
             self._depth -= 1
             if self._depth == 0 and self._lock_fd is not None:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-                os.close(self._lock_fd)
-                self._lock_fd = None
+                try:
+                    self._sync_pending()
+                finally:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                    os.close(self._lock_fd)
+                    self._lock_fd = None
+
+    def _sync_pending(self) -> None:
+        if not self._unsynced:
+            return
+        self._unsynced = False
+        fd = os.open(self.plan_path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     @property
     def is_locked(self) -> bool:
@@ -82,7 +98,8 @@ class Journal:
             return None
 
     def append(self, lines: Sequence[str]) -> None:
-        """Append whole lines with one write, then fsync. Caller holds the lock."""
+        """Append whole lines with one write, then fsync (or, inside an outer ``locked`` block, once when
+        that block ends). Caller holds the lock."""
         if not self.is_locked:
             raise StoreError("internal: append without the plan lock")
         data = "".join(lines).encode("utf-8")
@@ -92,7 +109,10 @@ class Journal:
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            os.fsync(fd)
+            if self._depth > 1:
+                self._unsynced = True
+            else:
+                os.fsync(fd)
         finally:
             os.close(fd)
 

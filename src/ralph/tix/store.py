@@ -6,7 +6,8 @@ exactly those lines to the cache (so cache == replay(file) at all times). Reads 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -54,6 +55,14 @@ class TicketStore(StoreReader):
         return cls(root, branch_scope=branch_scope)
 
     # mutations ---------------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Several mutations as one durable step: the writer lock is held throughout and plan.jsonl is
+        fsynced once at the end instead of after each (every mutation still appends its own whole lines).
+        Keep other processes' work (git, agents) out of the block: they may want the lock."""
+        with self.journal.locked():
+            yield
 
     def _mutate(self, step: Callable[[Mutation], T]) -> T:
         with self.journal.locked():
