@@ -109,10 +109,8 @@ def construct_cmd(
     options = ConstructOptions(allow_dirty=allow_dirty, allow_branch=allow_branch, echo=_echo)
     summary = construct(root, settings, spec, options=options)
     tasks = summary.tasks
-    print(
-        f"{summary.exit_reason.value}: {summary.iterations} iterations, "
-        f"{tasks.completed}/{tasks.total} tasks accepted, ${summary.cost:.4f} (run {summary.run_id})"
-    )
+    done = f"{tasks.completed}/{tasks.total} tasks accepted, ${summary.cost:.4f} (run {summary.run_id})"
+    print(f"{summary.exit_reason.value}: {summary.iterations} iterations, {done}")
     raise typer.Exit(summary.exit_reason.exit_code)
 
 

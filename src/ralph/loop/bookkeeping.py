@@ -47,10 +47,29 @@ def finish_stage(
     **optional: Any,
 ) -> None:
     """Ledger the stage, count it for the breaker (infra only when repeated), tally kills, log it."""
-    failed = outcome is Outcome.FAILURE
     infra = call.failure is KillReason.INFRA
-    remote, local = call.calls
     kill = call.failure.value if call.failure is not None else None
+    precheck = bool(optional.get("precheck_accepted"))
+    _ledger_stage(run, call, outcome, task_id, reconciled, optional)
+    run.tally.add_stage(call.stage, call.cost, *call.calls)
+    if kill:
+        run.tally.kills[kill] += 1
+        run.record_kill(call.stage, task_id, kill)
+    run.totals = run.totals.after_stage(failed=outcome is Outcome.FAILURE or infra, infra=infra)
+    if run.log is not None:
+        run.log.stages.append(call.stage)
+    run.echo(_console_line(run, call, outcome, task_id, reconciled, precheck))
+
+
+def _ledger_stage(
+    run: Run,
+    call: StageCall,
+    outcome: Outcome,
+    task_id: str | None,
+    reconciled: Reconciled | None,
+    optional: dict[str, Any],
+) -> None:
+    """The stage's iterations.jsonl line; ``optional``: precheck_accepted, extra."""
     extra = {"handoffs": call.exchange.handoffs} if call.exchange.handoffs else {}
     record = stage_record(
         run,
@@ -61,23 +80,15 @@ def finish_stage(
         cost=call.cost,
         duration_s=call.duration_s,
         started_at=call.started_at,
-        calls=remote + local,
+        calls=sum(call.calls),
         reconcile=reconciled.counts() if reconciled else None,
         validation_retries=call.exchange.retries,
-        kill_reason=kill,
+        kill_reason=call.failure.value if call.failure is not None else None,
         extra={**extra, **optional.pop("extra", {})},
         **optional,
     )
     with run.critical():
         run.ledger.append_iteration(record)
-    run.tally.add_stage(call.stage, call.cost, remote, local)
-    if kill:
-        run.tally.kills[kill] += 1
-        run.record_kill(call.stage, task_id, kill)
-    run.totals = run.totals.after_stage(failed=failed or infra, infra=infra)
-    if run.log is not None:
-        run.log.stages.append(call.stage)
-    run.echo(_console_line(run, call, outcome, task_id, reconciled, bool(optional.get("precheck_accepted"))))
 
 
 def _console_line(
