@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.reliability.crashes import Outcome, run_uninterrupted
 from tests.reliability.harness import copy_repo, make_template
 
 from ralph.proc import is_secret_name
@@ -38,6 +39,24 @@ def planned_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
         if profile not in made:
             env = _session_env(base / f"home-{profile}")
             made[profile] = make_template(base / profile, profile, env)
+        return made[profile]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def uninterrupted(
+    planned_template: Template, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], Outcome]:
+    """``uninterrupted(profile)``: how one construct on a copy of the template ends (run once per session)."""
+    base = tmp_path_factory.mktemp("uninterrupted")
+    made: dict[str, Outcome] = {}
+
+    def get(profile: str) -> Outcome:
+        if profile not in made:
+            repo = copy_repo(planned_template(profile), base / profile)
+            env = _session_env(base / f"home-{profile}")
+            made[profile] = run_uninterrupted(repo, base / f"logs-{profile}", profile, base=env)
         return made[profile]
 
     return get

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import Popen
@@ -70,8 +71,12 @@ def outcome_of(repo: Path, log_dir: Path) -> Outcome:
     return Outcome(str(ends[-1]["exit_reason"]) if ends else "", states, tree_files(repo))
 
 
-def run_uninterrupted(repo: Path, log_dir: Path, profile: str) -> Outcome:
-    proc = start_construct(repo, env={"RALPH_PROFILE": profile, "RALPH_LOG_DIR": str(log_dir)})
+def run_uninterrupted(
+    repo: Path, log_dir: Path, profile: str, base: Mapping[str, str] | None = None
+) -> Outcome:
+    """The reference: one construct to the end (in the environment ``base``, default this process's)."""
+    env = {"RALPH_PROFILE": profile, "RALPH_LOG_DIR": str(log_dir)}
+    proc = start_construct(repo, env=env, base=base)
     code, out = finish(proc)
     assert code == 0, out
     return outcome_of(repo, log_dir)
@@ -85,7 +90,7 @@ class Torture:
     log_dir: Path
     profile: str
     rng: random.Random
-    max_delay_s: float = 2.5
+    max_delay_s: float = 2.0
     tear_at: int | None = 2
     """After this kill, tear the last line of plan.jsonl and calls.jsonl (as a power cut would)."""
     audit: CrashAudit = field(init=False)

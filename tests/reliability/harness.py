@@ -24,9 +24,11 @@ SPEC = "ralph/specs/runtime-refactor.md"
 LEDGER_FILES = ("runs.jsonl", "iterations.jsonl", "calls.jsonl")
 
 
-def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This process's (isolated) environment plus ``extra``, with the repo importable."""
-    return {**os.environ, "PYTHONPATH": str(ROOT), **(extra or {})}
+def child_env(
+    extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``base`` (default: this process's isolated environment) plus ``extra``, with the repo importable."""
+    return {**(os.environ if base is None else base), "PYTHONPATH": str(ROOT), **(extra or {})}
 
 
 def ralph(
@@ -39,14 +41,18 @@ def ralph(
 
 
 def start_construct(
-    repo: Path, *args: str, env: Mapping[str, str] | None = None, full_cli: bool = False
+    repo: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    full_cli: bool = False,
+    base: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     """Start `ralph construct` in ``repo`` (its own session, so tests can see its process group)."""
     argv = [*RALPH, "construct"] if full_cli else CONSTRUCT
     return subprocess.Popen(
         [*argv, *args],
         cwd=repo,
-        env=child_env(env),
+        env=child_env(env, base),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.reliability.crashes import Outcome, Torture, outcome_of, run_uninterrupted
+from tests.reliability.crashes import Outcome, Torture, outcome_of
 from tests.reliability.harness import record_figure
 
 PROFILE = "hybrid"
@@ -50,8 +50,8 @@ def _check_torn_lines_reported(episode: Torture) -> None:
 
 
 @pytest.fixture
-def reference(planned_repo: Callable[..., Path], tmp_path: Path) -> Outcome:
-    outcome = run_uninterrupted(planned_repo(PROFILE, "reference"), tmp_path / "ref-logs", PROFILE)
+def reference(uninterrupted: Callable[[str], Outcome]) -> Outcome:
+    outcome = uninterrupted(PROFILE)
     assert outcome.exit_reason in ("complete", "no_work")
     return outcome
 

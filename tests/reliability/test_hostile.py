@@ -68,7 +68,7 @@ def check_survived(repo: Path, logs: Path, outside: Path, code: int, out: str) -
 
 @needs_bwrap
 @settings(
-    max_examples=30 if full_size() else 5,
+    max_examples=30 if full_size() else 4,
     deadline=None,
     derandomize=True,
     phases=(Phase.explicit, Phase.generate),
@@ -86,7 +86,7 @@ def test_hostile_answers_in_every_stage_end_in_a_guard_and_change_nothing_outsid
     program = fake_opencode(root / "agent", turns)
     home_before = files_under(isolated_home)
     env = {**build_by(program), "RALPH_BACKEND": "opencode", "RALPH_LOG_DIR": str(root / "logs")}
-    proc = start_construct(repo, "--max-iterations", "3", "--max-failures", "30", env=env)
+    proc = start_construct(repo, "--max-iterations", "2", "--max-failures", "30", env=env)
     code, out = finish(proc)
     (root / "output.txt").write_text(out, encoding="utf-8", errors="backslashreplace")
     end = check_survived(repo, root / "logs", outside, code, out)
