@@ -196,6 +196,9 @@ def test_construct_iteration_on_the_local_model_stops_cleanly(
     assert sum(c["tokens"]["input"] for c in calls) > 0
     build = [r for r in _lines(logs / "iterations.jsonl") if r["stage"] == "BUILD"]
     assert build and (build[0].get("validation_retries", 0) >= 1 or build[0]["outcome"] == "success")
+    final = _lines(logs / "runs.jsonl")[-1]
+    assert final["exit_reason"] != "error" and final["api_calls"]["remote"] == 0
+    assert final["api_calls"]["local"] == len(calls) and final["cost"] == 0
     assert TicketStore.open(git_repo).get(task.id).status.label in ("pending", "done", "accepted")
 
 
