@@ -61,7 +61,7 @@ class OpenAIConfig:
         )
 
 
-def _connection(url: str, timeout_s: float) -> tuple[http.client.HTTPConnection, str]:
+def _connection(url: str, timeout_s: float | None) -> tuple[http.client.HTTPConnection, str]:
     parts = urlsplit(url)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     return cls(parts.hostname or "127.0.0.1", parts.port, timeout=timeout_s), parts.path or "/"
@@ -90,13 +90,14 @@ def health_check(base_url: str, timeout_s: float = 5.0) -> tuple[bool, str]:
 class _Reader(threading.Thread):
     """POSTs one streamed chat completion and queues ("line", text), ("error", detail) and ("end", "")."""
 
-    def __init__(self, config: OpenAIConfig, body: Mapping[str, Any]) -> None:
+    def __init__(self, config: OpenAIConfig, body: Mapping[str, Any], timeout_s: float | None) -> None:
         super().__init__(daemon=True)
         self.items: queue.Queue[tuple[str, str]] = queue.Queue()
         self.retry_after: float | None = None
         self._config = config
         self._body = json.dumps(body).encode()
-        self._conn, self._path = _connection(config.base_url + "/chat/completions", 30.0)
+        # the stage deadline is enforced by run(); a slow local prompt eval may send nothing for minutes
+        self._conn, self._path = _connection(config.base_url + "/chat/completions", timeout_s)
 
     def run(self) -> None:
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
@@ -211,7 +212,8 @@ class OpenAIBackend:
         messages = [*self._history.get(session, []), {"role": "user", "content": request.prompt}]
         stage.emit(AgentEvent(EventKind.SESSION, text=session))
         started = time.monotonic()
-        reader = _Reader(config, self._body(request, config, messages))
+        socket_timeout = request.timeout_s + 5.0 if request.timeout_s > 0 else None
+        reader = _Reader(config, self._body(request, config, messages), socket_timeout)
         reader.start()
         turn = _Turn()
         error = self._pump(stage, reader, turn)
