@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import time
@@ -172,3 +173,22 @@ def test_big_output_spills_to_a_file(tmp_path: Path, tag: str) -> None:
     assert result.ok and result.output_log is not None
     assert "y" * 1000 in result.output_log.read_text()
     assert len(result.text) <= 200 and "[/RALPH_OUTPUT]" in result.text
+
+
+def test_agent_request_with_id_zero_is_answered(tmp_path: Path, tag: str) -> None:
+    options = BackendOptions(
+        program=(sys.executable, str(AGENT)),
+        env={TAG_NAME: tag},
+        output_cap_bytes=1,
+        spill_dir=tmp_path / "spill",
+    )
+    backend = AcpBackend(options)
+    try:
+        result = backend.run(ask(tmp_path, "TOOLTEST zero.txt"), Recorder())
+    finally:
+        backend.close()
+    assert result.ok and (tmp_path / "zero.txt").exists() and result.output_log is not None
+    messages = [json.loads(line) for line in result.output_log.read_text().splitlines()]
+    asked = [m for m in messages if m.get("method") == "session/request_permission"]
+    assert asked and asked[0]["id"] == 0
+    assert any(m.get("id") == 0 and "result" in m for m in messages), "the answer to request 0 went out"
