@@ -29,7 +29,7 @@ from ralph.proc import reap_orphans
 from ralph.sandbox import SandboxChoice, choose_sandbox
 from ralph.settings import Settings
 from ralph.stage import Stage
-from ralph.tix import TicketStore
+from ralph.tix import TaskStatus, TicketStore
 
 __all__ = ["ConstructOptions", "RunSummary", "construct"]
 
@@ -240,6 +240,9 @@ def _end_iteration(run: Run) -> None:
         if log is not None:
             run.iteration -= 1
         return
+    if _unverified(run):
+        run.sink.note("stopped before VERIFY: the attempt stays in flight; the next run verifies it")
+        return
     message = commit_message(run.settings.commit_prefix, log) if run.settings.commit else None
     counted = {"iteration": run.state.iteration + 1, "running": False, "pending_commit": message}
     if message is not None:
@@ -270,6 +273,14 @@ def _summarize(run: Run, number: int) -> None:
     run.echo(
         iteration_line(number, tasks.completed, tasks.total, t.cost, t.calls_remote, t.calls_local, elapsed)
     )
+
+
+def _unverified(run: Run) -> bool:
+    """True when a guard stops the run after BUILD and before VERIFY: that work is neither kept nor
+    committed (a commit would keep it even if the review rejects it)."""
+    attempt = run.state.attempt
+    task = run.store.find(attempt.task_id) if attempt is not None else None
+    return task is not None and task.status is TaskStatus.DONE
 
 
 def _push(run: Run) -> None:
