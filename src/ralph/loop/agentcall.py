@@ -10,7 +10,6 @@ from ralph.agents.base import StageResult, Usage
 from ralph.errors import KillReason
 from ralph.loop.exchange import Check, Exchange, repair_flow, whole
 from ralph.loop.run import Run
-from ralph.output import storable_text
 from ralph.stage import Stage
 
 __all__ = ["StageCall", "call_agent"]
@@ -54,6 +53,8 @@ class StageCall:
     @property
     def detail(self) -> str:
         """The failure's detail as the agent reported it, made storable (it goes into tickets)."""
+        from ralph.output import storable_text  # not at import: it loads jsonschema (`ralph status`)
+
         return storable_text(self.exchange.detail or (self.results[-1].detail if self.results else ""))
 
     @property

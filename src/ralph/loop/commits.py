@@ -6,7 +6,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ralph.output import storable_text
 from ralph.stage import Stage
 
 __all__ = ["IterationLog", "commit_message"]
@@ -74,4 +73,6 @@ def commit_message(prefix: str, log: IterationLog) -> str:
     ]
     subject = f"{prefix} {_subject(log)}".strip()
     message = "\n".join([subject, "", *body, *([""] if body else []), *trailer]) + "\n"
+    from ralph.output import storable_text  # not at import: ralph.output loads jsonschema (`ralph status`)
+
     return _CONTROL.sub("", storable_text(message))
