@@ -4,12 +4,16 @@ written in ``finally`` (and on a signal)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ralph.errors import ExitReason, RalphError, UsageError
 from ralph.gitops import commit_all, current_branch, guard_branch, head_sha, is_dirty, push, recover
+from ralph.gitops.command import git_dirs
 from ralph.ledger import LedgerWriter, RunRecord, TaskTotals, new_run_id
 from ralph.loop.attempt import build_step, decompose_step, end_attempt
 from ralph.loop.board import read_board
@@ -68,9 +72,33 @@ class RunSummary:
 def construct(
     repo: Path, settings: Settings, spec: str | None = None, *, options: ConstructOptions | None = None
 ) -> RunSummary:
-    """Run the loop on ``repo`` until a guard, COMPLETE or a signal stops it."""
+    """Run the loop on ``repo`` until a guard, COMPLETE or a signal stops it (one run per worktree)."""
     opts = options or ConstructOptions()
     root = root_of(repo)
+    with _only_run(root):
+        return _construct(root, settings, spec, opts)
+
+
+@contextmanager
+def _only_run(root: Path) -> Iterator[None]:
+    """Hold the worktree's construct lock (in its own git dir; the kernel drops it when the process dies);
+    UsageError naming the holder when another run has it."""
+    path = git_dirs(root)[0] / "ralph-construct.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise UsageError(f"ralph construct is already running in {root} (pid {holder})") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _construct(root: Path, settings: Settings, spec: str | None, opts: ConstructOptions) -> RunSummary:
     store = open_store(root)
     state = load_state(root)
     spec_file = resolve_spec(root, settings, spec, state.spec)
