@@ -137,3 +137,18 @@ def test_writing_block_fsyncs_once_and_keeps_every_line(
     assert len(synced) == 2
     fresh = TicketStore.open(store.root)
     assert fresh.get(task.id).status is TaskStatus.ACCEPTED and fresh.get(task.id).meta["cost"] == 0.5
+
+
+def test_tombstones_of_one_ticket(store: TicketStore) -> None:
+    one, two = store.add_task({"name": "one"}), store.add_task({"name": "two"})
+    for task in (one, two):
+        store.done(task.id)
+        store.reject(task.id, f"not yet {task.name}")
+    store.done(one.id)
+    store.accept(one.id, "fine")
+    assert [(s.is_accept, s.reason) for s in store.tombstones(one.id)] == [
+        (False, "not yet one"),
+        (True, "fine"),
+    ]
+    assert [s.id for s in store.tombstones(two.id)] == [two.id]
+    assert len(store.tombstones()) == 3

@@ -55,7 +55,7 @@ def end_attempt(run: Run, *, revert: bool, **changes: Any) -> tuple[str, ...]:
 
 
 def _prompt(run: Run, task: Ticket) -> str:
-    rejections = [t.reason for t in run.store.tombstones() if t.id == task.id and not t.is_accept][-5:]
+    rejections = [t.reason for t in run.store.tombstones(task.id) if not t.is_accept][-5:]
     reverted = str(task.meta.get(REVERT_META, "") or "")
     return render_prompt(
         Stage.BUILD,

@@ -244,10 +244,12 @@ class Cache:
             r[0] for r in self.db.execute("SELECT ticket_id FROM ticket_deps WHERE dep_id = ?", (ticket_id,))
         ]
 
-    def tombstones(self) -> list[Tombstone]:
+    def tombstones(self, ticket_id: str | None = None) -> list[Tombstone]:
+        where, params = (" WHERE id = ?", (ticket_id,)) if ticket_id is not None else ("", ())
         rows = self.db.execute(
             "SELECT id, is_accept, name, done_at, reason, commit_hash, timestamp FROM tombstones"
-            " ORDER BY timestamp, seq"
+            f"{where} ORDER BY timestamp, seq",
+            params,
         )
         return [
             Tombstone(r[0], bool(r[1]), r[2] or "", r[3] or "", r[4] or "", r[5] or "", r[6] or 0.0)

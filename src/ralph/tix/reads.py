@@ -116,9 +116,10 @@ class StoreReader:
             if t.type is TicketType.NOTE and (not open_only or t.status is TaskStatus.PENDING)
         ]
 
-    def tombstones(self) -> list[Tombstone]:
+    def tombstones(self, ticket_id: str | None = None) -> list[Tombstone]:
+        """Accept/reject history, time-ordered; only ``ticket_id``'s when given (an index lookup)."""
         self._fresh()
-        return self.cache.tombstones()
+        return self.cache.tombstones(ticket_id)
 
     def failures(self) -> list[Failure]:
         self._fresh()
