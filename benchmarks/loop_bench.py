@@ -1,5 +1,7 @@
 """Ralph's own overhead per stage (everything but the agent) with the sim at zero latency, at 100 and 1,000
 tickets, with git commit, other git work and acceptance checks reported apart; then RSS over many iterations.
+Own time is given as wall time and as this process's CPU time (the wall figure grows with the machine's load;
+the CPU figure much less).
 
     .venv/bin/python benchmarks/loop_bench.py [--tickets 100 1000] [--iterations 500]
 """
@@ -13,6 +15,7 @@ import os
 import subprocess
 import tempfile
 import time
+import timeit
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -96,15 +99,19 @@ def _timed(timers: Timers) -> Iterator[None]:
 
 
 def _wrap(fn: Callable[..., Any], timers: Timers, label: str) -> Callable[..., Any]:
+    """Wall time under ``label``, this process's CPU time under ``label cpu``; for ``drive``, also the part
+    of each category spent inside the stages."""
+
     def timed(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         before = dict(timers)
         try:
             return fn(*args, **kwargs)
         finally:
             timers[label] += time.perf_counter() - started
+            timers[f"{label} cpu"] += time.process_time() - cpu
             if label == "drive":
-                for key in CATEGORIES:
+                for key in (*CATEGORIES, *(f"{k} cpu" for k in CATEGORIES)):
                     timers[f"{key} (in stages)"] += timers[key] - before.get(key, 0.0)
 
     return timed
@@ -122,8 +129,10 @@ def overhead(root: Path, tickets: int, iterations: int) -> dict[str, float]:
     stages = sum(1 for _ in (root / f"logs{tickets}" / "iterations.jsonl").open())
     in_stages = sum(timers[f"{key} (in stages)"] for key in CATEGORIES)
     own = timers["drive"] - in_stages
+    own_cpu = timers["drive cpu"] - sum(timers[f"{key} cpu (in stages)"] for key in CATEGORIES)
     startup = total - timers["drive"] - (sum(timers[key] for key in CATEGORIES) - in_stages)
     row = {"tickets": tickets, "stages": stages, "own_ms": 1000 * own / stages, "startup_ms": 1000 * startup}
+    row["own_cpu_ms"] = 1000 * own_cpu / stages
     return row | {f"{key}_ms": 1000 * timers[key] / stages for key in CATEGORIES}
 
 
@@ -156,9 +165,14 @@ def rss(root: Path, iterations: int) -> list[tuple[int, int]]:
     return samples
 
 
+def _calibration_us() -> float:
+    return 1e6 * min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000
+
+
 def _table(rows: list[dict[str, float]]) -> None:
-    heads = ["tickets", "stages", "own_ms", "startup_ms", *(f"{key}_ms" for key in CATEGORIES)]
-    titles = ["tickets", "stages", "own ms/stage", "run start-up ms", *(f"{k} ms/stage" for k in CATEGORIES)]
+    heads = ["tickets", "stages", "own_ms", "own_cpu_ms", "startup_ms", *(f"{key}_ms" for key in CATEGORIES)]
+    titles = ["tickets", "stages", "own ms/stage", "own CPU ms/stage", "run start-up ms"]
+    titles += [f"{k} ms/stage" for k in CATEGORIES]
     widths = [max(8, len(t)) for t in titles]
     print("  ".join(t.rjust(w) for t, w in zip(titles, widths, strict=True)))
     for row in rows:
@@ -185,6 +199,7 @@ def main() -> None:
     parser.add_argument("--cprofile", type=Path, help="Write a cProfile of the last overhead run here.")
     args = parser.parse_args()
     print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(f"calibration: sum(range(1000)) takes {_calibration_us():.1f} us (8-10 us on an idle desktop)")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         rows = [overhead(root, n, args.stage_iterations) for n in args.tickets[:-1]]
