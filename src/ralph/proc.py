@@ -137,13 +137,13 @@ def _tags() -> Iterator[tuple[int, str]]:
                 yield pid, item[len(marker) :].decode(errors="replace")
 
 
-def _kill_pids(pids: list[int]) -> list[int]:
+def _kill_pids(pids: list[int], sig: int = signal.SIGKILL) -> list[int]:
     me = os.getpid()
     killed = []
     for pid in pids:
         if pid != me and _pgid_of(pid) is not None:
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, sig)
                 killed.append(pid)
             except (ProcessLookupError, PermissionError):
                 continue
@@ -162,15 +162,21 @@ def kill_own_children() -> list[int]:
     return _kill_pids([pid for pid, tag in _tags() if tag.startswith(prefix)])
 
 
-def reap_orphans() -> list[int]:
-    """SIGKILL every tagged process whose Ralph is gone (killed before it could stop its children)."""
+def reap_orphans(grace_s: float = 1.0) -> list[int]:
+    """Stop every tagged process whose Ralph is gone (killed before it could stop its children): SIGTERM
+    (a build deletes its half-written target), SIGKILL after ``grace_s``."""
     orphans = []
     for pid, tag in _tags():
         owner, _, rest = tag.partition("-")
         started = rest.partition("-")[0]
         if owner.isdigit() and _start_ticks(int(owner)) != started:
             orphans.append(pid)
-    return _kill_pids(orphans)
+    stopped = _kill_pids(orphans, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and any(_pgid_of(pid) is not None for pid in stopped):
+        time.sleep(0.05)
+    _kill_pids(stopped)
+    return stopped
 
 
 @dataclass(frozen=True)
