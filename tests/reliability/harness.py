@@ -196,7 +196,12 @@ def commit_files(repo: Path, rev: str) -> dict[str, str]:
     return files
 
 
-def fake_opencode(folder: Path, turns: list[dict[str, Any]]) -> Path:
+Turn = dict[str, Any]
+Script = list[Turn] | dict[str, list[Turn]]
+"""The fake agent's answers: one list for every stage, or a list per stage (``any`` for the rest)."""
+
+
+def fake_opencode(folder: Path, turns: Script) -> Path:
     """An executable that plays opencode by ``turns`` (see fake_agent.py); its pids go to pids.txt."""
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / "script.json"

@@ -12,6 +12,7 @@ import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -170,7 +171,7 @@ CAP_MB = 4
 def _big_run(template: Callable[[str], Path], root: Path, logs: Path, size_mb: int, chunk: int) -> float:
     repo = copy_repo(template("opus"), root / "repo")
     answer = block('{"verdict": "blocked", "summary": "too much", "reason": "too much"}')
-    big = {"text": "x" * 1023 + "\n", "repeat": size_mb * 1024, "chunk": chunk}
+    big: dict[str, Any] = {"text": "x" * 1023 + "\n", "repeat": size_mb * 1024, "chunk": chunk}
     program = fake_opencode(root / "agent", {"build": [big, {"text": answer}]})
     env = build_by(program, RALPH_LOG_DIR=str(logs), RALPH_OUTPUT_CAP_BYTES=str(CAP_MB * 1024 * 1024))
     proc = start_construct(repo, "--max-iterations", "1", env=env)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.reliability.harness import (
     SPEC,
@@ -93,7 +94,7 @@ def _construct(template: Path, tmp_path: Path) -> tuple[str, str]:
     """A construct whose BUILD agent prints its environment and prompt (2 MB: the output spills)."""
     repo = copy_repo(template, tmp_path / "repo")
     base = plant_in_repo(repo)
-    filler = {"text": "x" * 1023 + "\n", "repeat": 2048, "chunk": 64, "print_env": True}
+    filler: dict[str, Any] = {"text": "x" * 1023 + "\n", "repeat": 2048, "chunk": 64, "print_env": True}
     program = fake_opencode(tmp_path / "agent", {"build": [{**filler, "text": filler["text"] + BLOCKED}]})
     env = build_by(program, RALPH_OUTPUT_CAP_BYTES="1000000", **ENV_SECRETS)
     code, out = finish(start_construct(repo, "--max-iterations", "2", env=env, full_cli=True))
