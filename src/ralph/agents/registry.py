@@ -13,7 +13,7 @@ from typing import cast
 from ralph.agents.base import AgentBackend, BackendOptions
 from ralph.errors import UsageError
 
-__all__ = ["BACKENDS", "backend_names", "get_backend", "register"]
+__all__ = ["BACKENDS", "backend_names", "check_endpoint", "get_backend", "register"]
 
 BACKENDS: dict[str, str] = {
     "opencode": "ralph.agents.opencode:OpencodeBackend",
@@ -51,3 +51,10 @@ def get_backend(name: str, options: BackendOptions) -> AgentBackend:
     except AttributeError as err:
         raise UsageError(f"backend {name!r}: {module_name} has no {class_name}") from err
     return cast(AgentBackend, cls(options))
+
+
+def check_endpoint(base_url: str) -> tuple[bool, str]:
+    """Is the OpenAI-compatible endpoint at ``base_url`` up? Loads only the ``openai`` backend module."""
+    from ralph.agents.openai import health_check
+
+    return health_check(base_url)

@@ -9,13 +9,22 @@ from pathlib import Path
 
 from ralph.agents.base import AgentBackend, BackendOptions
 from ralph.clock import Clock, SystemClock, VirtualClock
-from ralph.errors import StoreError, UsageError
+from ralph.errors import AgentError, StoreError, UsageError
 from ralph.gitops import repo_root
-from ralph.settings import Settings
+from ralph.settings import Settings, agent_environment
 from ralph.stage import Stage
 from ralph.tix import TicketStore
 
-__all__ = ["SpecFile", "build_backends", "find_rules", "open_store", "resolve_spec", "root_of", "uses_sim"]
+__all__ = [
+    "SpecFile",
+    "build_backends",
+    "check_endpoints",
+    "find_rules",
+    "open_store",
+    "resolve_spec",
+    "root_of",
+    "uses_sim",
+]
 
 _RULE_FILES = ("AGENTS.md", "CLAUDE.md")
 
@@ -79,15 +88,38 @@ def _options(settings: Settings, name: str, clock: Clock, spill: Path) -> Backen
         "claude": (settings.claude_bin,),
         "acp": tuple(settings.acp_command),
     }
-    extra = {"sim_models": settings.sim_models, "sim_seed": settings.sim_seed} if name == "sim" else {}
+    extra: dict[str, object] = {"providers": _provider_table(settings)}
+    if name == "sim":
+        extra = {"sim_models": settings.sim_models, "sim_seed": settings.sim_seed}
     return BackendOptions(
         clock=clock,
         program=programs.get(name, ()),
+        env=agent_environment(settings.agent_env) if name != "sim" else {},
         permission_mode=settings.claude_permission_mode if name == "claude" else "",
         output_cap_bytes=settings.output_cap_bytes,
         spill_dir=spill,
         extra=extra,
     )
+
+
+def _provider_table(settings: Settings) -> dict[str, dict[str, str]]:
+    return {name: {"base_url": p.base_url} for name, p in settings.providers.items() if p.base_url}
+
+
+def check_endpoints(settings: Settings, stages: Iterable[Stage]) -> None:
+    """Before a run: every configured provider endpoint a stage routes to must answer (AgentError if not)."""
+    from ralph.agents.registry import check_endpoint
+
+    urls = {_endpoint_of(settings, settings.route(stage).model) for stage in stages}
+    for url in sorted(u for u in urls if u):
+        ok, detail = check_endpoint(url)
+        if not ok:
+            raise AgentError(f"{detail} (a stage's model is served there; start it or change the profile)")
+
+
+def _endpoint_of(settings: Settings, model: str) -> str:
+    provider = settings.providers.get(model.partition("/")[0])
+    return provider.base_url if provider is not None else ""
 
 
 def build_backends(
@@ -101,5 +133,6 @@ def build_backends(
     clock: Clock = VirtualClock() if simulated else SystemClock()
     spill = Path(settings.log_dir) / "spill" / run_id
     names = sorted({settings.route(stage).backend for stage in stages})
+    check_endpoints(settings, stages)
     backends = {name: get_backend(name, _options(settings, name, clock, spill)) for name in names}
     return backends, clock, simulated

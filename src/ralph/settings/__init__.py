@@ -7,8 +7,10 @@ endpoints.py  local-vs-remote by provider/base_url, earlier name rules as fallba
 prices.py     built-in Claude price table and normalised prefix lookup
 redact.py     credential masking for snapshots
 describe.py   rows for `ralph config`, the Markdown key reference, profile routing tables
+agentenv.py   which environment variables (agent credentials) reach agents
 """
 
+from ralph.settings.agentenv import agent_environment
 from ralph.settings.endpoints import Provider
 from ralph.settings.load import UNSET, flag_overrides, load_settings
 from ralph.settings.model import Settings, StageRoute
@@ -20,6 +22,7 @@ __all__ = [
     "Provider",
     "Settings",
     "StageRoute",
+    "agent_environment",
     "flag_overrides",
     "load_settings",
 ]

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from ralph.settings.agentenv import DEFAULT_AGENT_ENV
 from ralph.settings.endpoints import DEFAULT_LOCAL_PROVIDERS, DEFAULT_SIM_MODELS, Provider, is_local_model
 from ralph.settings.prices import ModelPrice, find_price
 from ralph.settings.redact import redact
@@ -92,6 +93,9 @@ class Settings(BaseModel):
     """The Claude Code executable."""
     acp_command: list[str] = Field(default_factory=lambda: ["opencode", "acp"])
     """argv of the Agent Client Protocol agent for the `acp` backend."""
+    agent_env: list[str] = Field(default_factory=lambda: list(DEFAULT_AGENT_ENV))
+    """Environment variables (shell-style patterns) passed to agents, e.g. their API keys; every other
+    credential-looking variable is scrubbed. Model-written checks never get any of them."""
     claude_permission_mode: Literal["default", "acceptEdits", "bypassPermissions", "plan", "dontAsk"] = (
         "acceptEdits"
     )
