@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ralph.agents.base import StageResult, Usage
@@ -81,7 +81,7 @@ def call_agent(
     ask = next(flow)
     run.sink.note(f"{stage.value} {task_id or ''} start".strip())
     while True:
-        result = backend.run(run.request(stage, ask, payload), run.events)
+        result = _masked(run, backend.run(run.request(stage, ask, payload), run.events))
         results.append(result)
         run.account(stage, task_id, result)
         try:
@@ -94,3 +94,9 @@ def call_agent(
     outcome = exchange.failure or ("ok" if exchange.ok else "invalid")
     run.sink.note(f"{stage.value} {task_id or ''} end: {outcome}")
     return StageCall(stage, exchange, tuple(results), started, run.now())
+
+
+def _masked(run: Run, result: StageResult) -> StageResult:
+    """The answer with the agents' credentials masked: its text feeds tickets, commits and repair prompts."""
+    mask = run.sink.mask
+    return replace(result, text=mask(result.text), detail=mask(result.detail))

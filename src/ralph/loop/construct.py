@@ -25,6 +25,7 @@ from ralph.loop.records import end_record, start_record, task_totals
 from ralph.loop.resume import resume_stage
 from ralph.loop.review import investigate_step, verify_step
 from ralph.loop.run import Run
+from ralph.loop.secrets import agent_secrets
 from ralph.loop.session import build_backends, find_rules, open_store, resolve_spec, root_of
 from ralph.loop.signals import SignalGuard, StopRequested
 from ralph.loop.stages import CONSTRUCT_STAGES, Event, ends_iteration, final_reason, next_stage
@@ -151,7 +152,7 @@ def _open_run(
         spec=spec,
         spec_text=spec_text,
         backends=backends,
-        sink=ActivitySink(activity_path(log_dir, run_id)),
+        sink=ActivitySink(activity_path(log_dir, run_id), agent_secrets(settings)),
         signals=SignalGuard(),
         state=state,
         totals=Totals(started_at=now, last_progress_at=now),

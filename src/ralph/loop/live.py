@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ralph.agents.base import AgentEvent, EventKind, ModelCall
+from ralph.loop.secrets import SecretMask
 
 __all__ = ["ActivitySink", "LiveSink", "LiveUsage", "activity_path"]
 
@@ -24,9 +25,11 @@ def activity_path(log_dir: Path, run_id: str) -> Path:
 class ActivitySink:
     """An EventSink: one readable line per event of interest, appended and flushed as it happens."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, mask: SecretMask | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.mask = mask or SecretMask()
+        """Credentials the agents hold, masked in every line written (and in answers, by the loop)."""
         self._fh: TextIO | None = path.open("a", encoding="utf-8", errors="backslashreplace", buffering=1)
         self.context_used = 0
         self.context_size = 0
@@ -43,25 +46,37 @@ class ActivitySink:
             self.context_size = event.context_size or self.context_size
         if event.kind is EventKind.TEXT:
             self._text += event.text
-            if "\n" in self._text or len(self._text) > _LINE_CHARS:
-                self._flush_text()
+            if "\n" in event.text or len(self._text) > _LINE_CHARS + self.mask.longest:
+                self._flush_text(final=False)
             return
         self._flush_text()
         line = _describe(event)
         if line:
             self._write(line)
 
-    def _flush_text(self) -> None:
-        for part in self._text.splitlines():
+    def _flush_text(self, *, final: bool = True) -> None:
+        """Write the finished lines of the text so far (all of it when ``final``). What is held back is
+        masked again with the next piece, so a secret split across pieces is still masked whole."""
+        text = self.mask(self._text)
+        keep = self._held(text, final)
+        done, self._text = (text[: len(text) - keep], text[len(text) - keep :]) if keep > 0 else (text, "")
+        for part in done.splitlines():
             if part.strip():
                 self._write(f"say {part}")
-        self._text = ""
+
+    def _held(self, text: str, final: bool) -> int:
+        """Trailing characters that wait: none at the end, else an unfinished line, else a secret's length."""
+        if final:
+            return 0
+        if "\n" in text:
+            return len(text) - text.rindex("\n") - 1
+        return max(0, self.mask.longest - 1)
 
     def _write(self, line: str) -> None:
         if self._fh is None:
             return
         stamp = time.strftime("%H:%M:%S")
-        self._fh.write(f"{stamp} {self.prefix}{line[:_LINE_CHARS]}\n")
+        self._fh.write(f"{stamp} {self.prefix}{self.mask(line)[:_LINE_CHARS]}\n")
 
     def close(self) -> None:
         self._flush_text()

@@ -23,6 +23,7 @@ from ralph.loop.prompts import render_prompt
 from ralph.loop.reconcile import Reconciled, apply_dedup, apply_plan
 from ralph.loop.records import end_record, start_record
 from ralph.loop.run import Run
+from ralph.loop.secrets import agent_secrets
 from ralph.loop.session import build_backends, find_rules, open_store, resolve_spec, root_of
 from ralph.loop.signals import SignalGuard, StopRequested
 from ralph.loop.stages import Outcome
@@ -75,7 +76,10 @@ def plan_spec(repo: Path, settings: Settings, spec: str) -> PlanSummary:
         spec=spec_file.name,
         spec_text=spec_file.text,
         backends=backends,
-        sink=ActivitySink(activity_path(Path(settings.log_dir), run_id)),
+        sink=ActivitySink(
+            activity_path(Path(settings.log_dir), run_id),
+            agent_secrets(settings),
+        ),
         signals=SignalGuard(),
         state=load_state(root),
         totals=Totals(started_at=now, last_progress_at=now),
