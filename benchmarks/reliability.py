@@ -2,7 +2,7 @@
 
 Full size: the 50-kill crash torture besides the 8-kill one, 30 hostile-output examples instead of 5, and
 the 8 concurrent constructs run to their end. The figures come from the tests themselves (through
-``RALPH_FIGURES``), so every number in the report passed the same checks the suite makes.
+``RELIABILITY_FIGURES``), so every number in the report passed the same checks the suite makes.
 
     .venv/bin/python benchmarks/reliability.py [--seed 50] [--quick] [--out benchmarks/reliability.md]
 """
@@ -42,9 +42,9 @@ def run_suite(work: Path, full: bool, seed: int) -> tuple[list[Case], Figures, f
     figures, junit = work / "figures.jsonl", work / "junit.xml"
     env = {
         **os.environ,
-        "RALPH_FIGURES": str(figures),
-        "RALPH_RELIABILITY_FULL": "1" if full else "0",
-        "RALPH_CRASH_SEED": str(seed),
+        "RELIABILITY_FIGURES": str(figures),
+        "RELIABILITY_FULL": "1" if full else "0",
+        "RELIABILITY_CRASH_SEED": str(seed),
     }
     argv = [sys.executable, "-m", "pytest", "tests/reliability", "-m", "slow or not slow", "-q", "-rxX"]
     argv += ["-p", "no:cacheprovider", f"--basetemp={work / 'tmp'}", f"--junitxml={junit}"]

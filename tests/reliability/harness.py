@@ -264,13 +264,13 @@ class PeakRss:
 
 
 def full_size() -> bool:
-    """True when benchmarks/reliability.py runs the suite at full size (``RALPH_RELIABILITY_FULL=1``)."""
-    return os.environ.get("RALPH_RELIABILITY_FULL") == "1"
+    """True when benchmarks/reliability.py runs the suite at full size (``RELIABILITY_FULL=1``)."""
+    return os.environ.get("RELIABILITY_FULL") == "1"
 
 
 def record_figure(name: str, **values: Any) -> None:
-    """Append one figure for benchmarks/reliability.py (only when it asks, through ``RALPH_FIGURES``)."""
-    target = os.environ.get("RALPH_FIGURES")
+    """Append one figure for benchmarks/reliability.py (when it asks, through ``RELIABILITY_FIGURES``)."""
+    target = os.environ.get("RELIABILITY_FIGURES")
     if target:
         with open(target, "a", encoding="utf-8") as fh:
             fh.write(json.dumps({"name": name, **values}) + "\n")

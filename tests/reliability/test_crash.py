@@ -64,7 +64,7 @@ def test_eight_kills_lose_nothing_and_end_like_an_uninterrupted_run(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [int(os.environ.get("RALPH_CRASH_SEED", "50"))])
+@pytest.mark.parametrize("seed", [int(os.environ.get("RELIABILITY_CRASH_SEED", "50"))])
 def test_fifty_kills_lose_nothing_and_end_like_an_uninterrupted_run(
     planned_repo: Callable[..., Path], tmp_path: Path, reference: Outcome, seed: int
 ) -> None:

@@ -162,10 +162,13 @@ def test_100_mb_of_output_is_capped_in_memory_and_spilled(
     shape = "64KB-events" if chunk else "one-line"
     record_figure("rss", shape=shape, peak_mb=peaks[1], base_mb=peaks[0], spilled=spilled)
     assert spilled >= 100 * 1024 * 1024
-    assert peaks[1] - peaks[0] < CAP_MB * 3
+    assert peaks[1] - peaks[0] < BOUND_MB
 
 
 CAP_MB = 4
+BOUND_MB = 2 * CAP_MB + 8
+"""What 99 MB more output may add: the kept text and the spill's first cap (each up to ``CAP_MB``) and the
+reader's 64 queued lines (up to 4 MB), with room for the allocator."""
 
 
 def _big_run(template: Callable[[str], Path], root: Path, logs: Path, size_mb: int, chunk: int) -> float:
