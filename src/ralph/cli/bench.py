@@ -24,7 +24,7 @@ from ralph.bench import (
 )
 from ralph.bench.tables import Table, fmt_cost, fmt_duration, fmt_gate
 
-__all__ = ["register"]
+__all__ = ["bench_app"]
 
 bench_app = typer.Typer(
     name="bench",
@@ -184,8 +184,3 @@ def report_cmd(
     experiment = load_experiment(exp)
     analysis = analyze_experiment(experiment)
     print(write_report(analysis, out or experiment.results_dir / "report.html"))
-
-
-def register(app: typer.Typer) -> None:
-    """Add the `bench` sub-app to the ralph app."""
-    app.add_typer(bench_app, name="bench")

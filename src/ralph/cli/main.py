@@ -36,17 +36,11 @@ def _root(
 
 
 def _register_all() -> None:
-    """Import command modules that exist; each exposes ``register(app)``. They import their libraries
-    inside the commands, so ``ralph --help`` or ``ralph status`` load only what they use."""
-    import importlib
+    """Each command module exposes ``register(app)`` and imports its libraries inside its commands, so
+    ``ralph --help`` or ``ralph status`` load only what they use."""
+    from ralph.cli import construct_cmds, ledger_cmds, scenario_cmds, settings_cmds, watch_cmds
 
-    for name in ("settings_cmds", "construct_cmds", "scenario_cmds", "ledger_cmds", "watch_cmds"):
-        try:
-            module = importlib.import_module(f"ralph.cli.{name}")
-        except ModuleNotFoundError as err:
-            if err.name != f"ralph.cli.{name}":
-                raise
-            continue
+    for module in (settings_cmds, construct_cmds, scenario_cmds, ledger_cmds, watch_cmds):
         module.register(app)
 
 
