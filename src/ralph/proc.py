@@ -10,6 +10,7 @@ group, not the tag), and ``reap_orphans`` kills what a killed Ralph left running
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import os
 import queue
@@ -25,11 +26,14 @@ from typing import IO
 
 __all__ = [
     "Completed",
+    "LineHead",
     "LineProcess",
+    "LineTail",
     "is_secret_name",
     "kill_group",
     "kill_own_children",
     "kill_tagged",
+    "new_tag",
     "reap_orphans",
     "run_command",
     "scrubbed_env",
@@ -73,6 +77,13 @@ def kill_group(pid: int, grace_s: float = 2.0) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         return
+    deadline = time.monotonic() + _SIGKILL_WAIT_S
+    while _group_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+_SIGKILL_WAIT_S = 2.0
+"""How long ``kill_group`` waits for a SIGKILLed group to be gone (a loaded host takes its time)."""
 
 
 def _group_alive(pgid: int) -> bool:
@@ -119,7 +130,8 @@ def _start_ticks(pid: int) -> str:
         return "0"
 
 
-def _new_tag() -> str:
+def new_tag() -> str:
+    """A fresh value for ``RALPH_PROC_TAG`` (for children not started through ``LineProcess``)."""
     me = os.getpid()
     return f"{me}-{_start_ticks(me)}-{next(_serial)}"
 
@@ -151,8 +163,13 @@ def _kill_pids(pids: list[int], sig: int = signal.SIGKILL) -> list[int]:
 
 
 def kill_tagged(tag: str) -> list[int]:
-    """SIGKILL every process carrying ``tag`` (descendants that left the process group); their pids."""
-    return _kill_pids([pid for pid, found in _tags() if found == tag])
+    """SIGKILL every process carrying ``tag`` (descendants that left the process group) and wait (bounded)
+    until they are gone; their pids."""
+    killed = _kill_pids([pid for pid, found in _tags() if found == tag])
+    deadline = time.monotonic() + _SIGKILL_WAIT_S
+    while any(_pgid_of(pid) is not None for pid in killed) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return killed
 
 
 def kill_own_children() -> list[int]:
@@ -233,14 +250,36 @@ def run_command(
     )
 
 
+class LineHead(str):
+    """The first ``max_line_bytes`` of an overlong line (no newline), as ``lines(split_long=True)`` yields
+    it; ``LineTail`` pieces with the rest follow."""
+
+    __slots__ = ()
+
+
+class LineTail(str):
+    """More of an overlong line after its ``LineHead``, as read (the last piece ends with the newline)."""
+
+    __slots__ = ()
+
+
+def _decoded(data: bytearray, end: int, final: bool = True) -> tuple[str, int]:
+    """UTF-8 (with replacement) of ``data[:end]`` without copying the bytes; the bytes used (an incomplete
+    character at the end waits unless ``final``)."""
+    with memoryview(data) as view, view[:end] as part:
+        return codecs.utf_8_decode(part, "replace", final)
+
+
 class LineProcess:
     """A child in its own process group whose stdout is read as lines without blocking the caller.
 
     ``lines()`` yields each line (with its newline) as it arrives and ``None`` on every idle poll tick,
-    so the caller can check deadlines while the child is silent. At most ``_QUEUED_LINES`` lines wait to be
-    consumed (memory stays bounded however fast the child writes). Overlong lines are cut at
-    ``max_line_bytes``; when ``spill`` is given every raw byte is also appended there. stderr is drained
-    by a thread into a bounded tail buffer (a full pipe can never block the child).
+    so the caller can check deadlines while the child is silent. At most ``_QUEUED_LINES`` lines, and at
+    most ``max_line_bytes`` characters unless one line is longer, wait to be consumed (memory stays bounded
+    however fast the child writes). Overlong lines are cut at ``max_line_bytes``: the rest is dropped, or
+    with ``split_long`` it follows as ``LineTail`` pieces after a ``LineHead``, so a consumer can record
+    the whole line without ever holding it. When ``spill`` is given every raw byte is also appended there.
+    stderr is drained by a thread into a bounded tail buffer (a full pipe can never block the child).
     """
 
     def __init__(
@@ -251,10 +290,11 @@ class LineProcess:
         env: Mapping[str, str] | None = None,
         stdin_text: str | None = None,
         max_line_bytes: int = 4_000_000,
+        split_long: bool = False,
         spill: Path | None = None,
         stderr_tail_bytes: int = 64_000,
     ) -> None:
-        self.tag = _new_tag()
+        self.tag = new_tag()
         self._proc = subprocess.Popen(
             list(argv),
             cwd=str(cwd),
@@ -267,7 +307,10 @@ class LineProcess:
         self.pid = self._proc.pid
         self._queue: queue.Queue[str | None] = queue.Queue(maxsize=_QUEUED_LINES)
         self._closed = threading.Event()
-        self._max_line = max_line_bytes
+        self._max_line = max(1, max_line_bytes)
+        self._split_long = split_long
+        self._queued_chars = 0
+        self._room = threading.Condition()
         self._spill = spill
         self._stderr = bytearray()
         self._stderr_cap = stderr_tail_bytes
@@ -291,8 +334,15 @@ class LineProcess:
             pass
 
     def _put(self, item: str | None) -> None:
-        """Queue one line, waiting while the queue is full (the child then blocks on its pipe: output is
-        never buffered without bound); dropped once ``wait`` has closed the reader."""
+        """Queue one line, waiting while the queue is full, by count or by size (the child then blocks on
+        its pipe: output is never buffered without bound); dropped once ``wait`` has closed the reader."""
+        size = len(item) if item else 0
+        with self._room:
+            while self._queued_chars and self._queued_chars + size > self._max_line:
+                if self._closed.is_set():
+                    return
+                self._room.wait(0.1)
+            self._queued_chars += size
         while not self._closed.is_set():
             try:
                 self._queue.put(item, timeout=0.1)
@@ -300,31 +350,43 @@ class LineProcess:
             except queue.Full:
                 continue
 
+    def _taken(self, item: str) -> None:
+        with self._room:
+            self._queued_chars -= len(item)
+            self._room.notify()
+
     def _read_stdout(self) -> None:
         stdout = self._proc.stdout
         assert stdout is not None
         spill: IO[bytes] | None = open(self._spill, "ab") if self._spill else None  # noqa: SIM115
         pending = bytearray()
-        dropping = False
+        # None, or inside an overlong line: its bytes not queued yet (an unfinished character; split_long)
+        rest: bytes | None = None
         try:
             while chunk := os.read(stdout.fileno(), 65536):
                 if spill is not None:
                     spill.write(chunk)
+                if rest is not None:
+                    nl = chunk.find(b"\n")
+                    if self._split_long:
+                        rest = self._put_tail(rest + (chunk if nl < 0 else chunk[: nl + 1]), final=nl >= 0)
+                    if nl < 0:
+                        continue
+                    rest = None
+                    chunk = chunk[nl + 1 :]
                 searched = len(pending)
                 pending += chunk
                 while (nl := pending.find(b"\n", searched)) >= 0:
-                    if not dropping:
-                        self._put(bytes(pending[: nl + 1]).decode("utf-8", errors="replace"))
-                    dropping = False
+                    self._put(_decoded(pending, nl + 1)[0])
                     del pending[: nl + 1]
                     searched = 0
                 if len(pending) > self._max_line:
-                    if not dropping:
-                        self._put(bytes(pending[: self._max_line]).decode("utf-8", errors="replace") + "\n")
-                    dropping = True
+                    rest = self._put_head(pending)
                     pending.clear()
-            if pending and not dropping:
-                self._put(bytes(pending).decode("utf-8", errors="replace"))
+            if rest:
+                self._put_tail(rest, final=True)
+            elif pending and rest is None:
+                self._put(_decoded(pending, len(pending))[0])
         except OSError:
             pass
         finally:
@@ -332,6 +394,22 @@ class LineProcess:
                 spill.close()
             self._put(None)
             self._eof = True
+
+    def _put_head(self, pending: bytearray) -> bytes:
+        """Queue the cut head of an overlong line; the bytes after it not yet queued (split_long)."""
+        if not self._split_long:
+            self._put(_decoded(pending, self._max_line)[0] + "\n")
+            return b""
+        head, used = _decoded(pending, self._max_line, final=False)
+        self._put(LineHead(head))
+        return self._put_tail(bytes(pending[used:]), final=False)
+
+    def _put_tail(self, data: bytes, *, final: bool) -> bytes:
+        """Queue what of ``data`` decodes as a ``LineTail``; the bytes of an unfinished character."""
+        text, used = codecs.utf_8_decode(data, "replace", final)
+        if text:
+            self._put(LineTail(text))
+        return data[used:]
 
     def _read_stderr(self) -> None:
         stderr = self._proc.stderr
@@ -358,6 +436,7 @@ class LineProcess:
                 continue
             if item is None:
                 return
+            self._taken(item)
             yield item
 
     def stderr_text(self) -> str:

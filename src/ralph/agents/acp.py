@@ -35,7 +35,7 @@ from ralph.agents.base import (
 )
 from ralph.agents.stagerun import StageRun
 from ralph.errors import KillReason
-from ralph.proc import kill_group, scrubbed_env
+from ralph.proc import TAG_VAR, kill_group, kill_tagged, new_tag, scrubbed_env
 
 __all__ = ["AcpBackend", "AcpConfig"]
 
@@ -159,6 +159,8 @@ class AcpBackend:
     def _retire(self, agent: AgentConnection) -> None:
         """Kill the agent's whole process group and forget it (the next stage starts a new one)."""
         kill_group(agent.process.pid, grace_s=2.0)
+        if agent.tag:
+            kill_tagged(agent.tag)
         agent.client.end()
         if self._agent is agent:
             self._agent = None
@@ -193,7 +195,8 @@ class AcpBackend:
             return agent
         if agent is not None:
             await asyncio.to_thread(self._retire, agent)
-        env = scrubbed_env(extra={"PWD": str(cwd), **self.options.env})
+        tag = new_tag()
+        env = scrubbed_env(extra={"PWD": str(cwd), **self.options.env, TAG_VAR: tag})
         process = await asyncio.create_subprocess_exec(
             *self.config.command,
             stdin=asyncio.subprocess.PIPE,
@@ -204,7 +207,7 @@ class AcpBackend:
             start_new_session=True,
             limit=acp.core.DEFAULT_STDIO_BUFFER_LIMIT_BYTES,
         )
-        agent = self._agent = AgentConnection(process, StageClient(cwd), cwd)
+        agent = self._agent = AgentConnection(process, StageClient(cwd), cwd, tag)
         agent.stderr_task = asyncio.get_running_loop().create_task(agent.drain_stderr())
         await agent.initialize()
         return agent

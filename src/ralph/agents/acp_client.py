@@ -201,8 +201,12 @@ class StageClient:
 class AgentConnection:
     """One running agent process, its connection and its sessions (used on the backend's loop thread)."""
 
-    def __init__(self, process: asyncio.subprocess.Process, client: StageClient, cwd: Path) -> None:
+    def __init__(
+        self, process: asyncio.subprocess.Process, client: StageClient, cwd: Path, tag: str = ""
+    ) -> None:
         self.process = process
+        self.tag = tag
+        """The process's ``RALPH_PROC_TAG``: finds descendants that left its group."""
         self.client = client
         self.cwd = cwd
         self.sessions: dict[str, list[Any]] = {}
