@@ -168,20 +168,21 @@ SIGNALS = "exit 130, end record `interrupted`, state saved, 0 agent processes le
 CONCURRENCY = "0 lines lost or interleaved, every line names its run, every end record adds up"
 HOSTILE = "every run ended by a guard, 0 crashes, 0 files outside the worktree"
 CAPPED = "kept up to `output_cap_bytes` (4 MB here), the rest spilled"
-SANDBOX = "bwrap: none got through (a HOME key file did: xfail below); none: env and timeout hold"
+SANDBOX = "bwrap: none got through; none: env and timeout hold"
 SECRETS = "0 found in files, commits, prompts, output"
 PUSH = "refused / unchanged / fast-forward / not overwritten"
 
 
 def headline(cases: list[Case], figures: Figures) -> str:
     conc = (figures.get("concurrency") or [{}])[-1]
-    lost = "zero" if not [c for c in cases if c.outcome == "failed"] else "SOME (see failures)"
+    failed = len([c for c in cases if c.outcome == "failed"])
+    held = f"but {failed} test(s) failed" if failed else "with zero lost tasks, ledger lines or user files"
     kills = sum(f["kills"] for f in figures.get("crash", []))
     answers = sum(hostile_kinds(figures).values())
     return (
         f"Ralph survived {kills} `kill -9`s at random points, {answers} hostile agent answers and "
         f"{conc.get('constructs', 0)} concurrent runs beside {conc.get('note_writers', 0)} ticket writers, "
-        f"with {lost} lost tasks, ledger lines or user files."
+        f"{held}."
     )
 
 
@@ -216,6 +217,21 @@ def render(cases: list[Case], figures: Figures, seconds: float, full: bool) -> s
     )
 
 
+README_MARKS = ("<!-- reliability -->", "<!-- /reliability -->")
+
+
+def put_headline(readme: Path, line: str) -> None:
+    """Replace the text between the README's reliability marks with ``line``."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = (text.find(mark) for mark in README_MARKS)
+    if start < 0 or end < start:
+        print(f"{readme.name}: no {README_MARKS[0]} ... {README_MARKS[1]} marks; headline not written")
+        return
+    head = text[: start + len(README_MARKS[0])]
+    readme.write_text(f"{head}{line}{text[end:]}", encoding="utf-8")
+    print(f"updated the headline in {readme}")
+
+
 def _commit() -> str:
     done = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
@@ -235,6 +251,8 @@ def main() -> int:
         cases, figures, seconds = run_suite(Path(folder), not args.quick, args.seed)
     args.out.write_text(render(cases, figures, seconds, not args.quick), encoding="utf-8")
     print(f"wrote {args.out}")
+    if not args.quick:
+        put_headline(ROOT / "README.md", headline(cases, figures))
     return 1 if any(c.outcome == "failed" for c in cases) or not cases else 0
 
 
