@@ -158,7 +158,8 @@ def read_batch_source(source: str) -> list[Any]:
     text = source
     if not source.lstrip().startswith(("[", "{")):
         try:
-            text = Path(source).read_text(encoding="utf-8")
+            # Bytes that are not UTF-8 become lone surrogates, as in an argument: the write refuses them.
+            text = Path(source).read_text(encoding="utf-8", errors="surrogateescape")
         except OSError as err:
             raise StoreError(f"cannot read batch file {source}: {err.strerror}") from err
     try:

@@ -3,6 +3,10 @@
 Every change is one ``BEGIN IMMEDIATE`` transaction that re-checks the fingerprint, so concurrent
 processes never apply the same lines twice. An append is caught up incrementally (only the new lines);
 anything else (rewrite, compaction, checkout) is a full rebuild.
+
+Stored text is always valid Unicode (the file's writer refuses lone surrogates, its reader turns escaped
+ones into U+FFFD); a lookup with such text (an id from an argument that was not UTF-8) is bound the same
+way, so it finds nothing instead of failing to encode.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from ralph.errors import StoreError
 from ralph.tix.journal import Fingerprint, Journal
 from ralph.tix.lines import decode_canonical, dump_line, encode_ticket
 from ralph.tix.records import Failure, Ticket, Tombstone
-from ralph.tix.replay import PlanState, parse_lines, record_ids
+from ralph.tix.replay import PlanState, parse_lines, record_ids, without_surrogates
 from ralph.tix.schema import apply_migrations
 
 __all__ = ["ORDER_BY", "Cache"]
@@ -26,6 +30,23 @@ __all__ = ["ORDER_BY", "Cache"]
 ORDER_BY = "priority DESC, created_at ASC, seq ASC"
 _FP_KEYS = ("plan_ino", "plan_size", "plan_mtime_ns", "plan_tail")
 _PLACEHOLDERS = ",".join("?" * 32)
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose ``execute`` binds lone surrogates in text parameters as U+FFFD."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        return super().execute(sql, _bindable(parameters))
+
+
+def _bindable(parameters: Any) -> Any:
+    if isinstance(parameters, dict):
+        return {k: _bindable_value(v) for k, v in parameters.items()}
+    return [_bindable_value(v) for v in parameters]
+
+
+def _bindable_value(value: Any) -> Any:
+    return without_surrogates(value) if type(value) is str and not value.isascii() else value
 
 
 class Cache:
@@ -40,7 +61,9 @@ class Cache:
             self.db = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(
+            self.path, timeout=60.0, isolation_level=None, check_same_thread=False, factory=_Connection
+        )
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         apply_migrations(db)
@@ -269,7 +292,7 @@ class Cache:
         self, sql: str, params: Sequence[Any] = ()
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run ``sql`` on a separate read-only connection; returns column names and rows."""
-        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60.0)
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60.0, factory=_Connection)
         try:
             db.execute("PRAGMA query_only=ON")
             cursor = db.execute(sql, params)

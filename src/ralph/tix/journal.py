@@ -3,6 +3,10 @@
 Writers hold ``fcntl.flock`` on ``.tix/lock``; each append is one ``os.write`` on an ``O_APPEND`` fd followed
 by fsync (several appends under one outer lock are fsynced once, at its end). Readers take no lock: they
 consume complete lines only, so an append in flight is never data.
+
+This is the store's write boundary: the file is strict UTF-8 (the C tix reads it), so text with no UTF-8
+form (a lone surrogate: a ``\\ud800`` JSON escape, or a byte that was not UTF-8 in an argument or a file
+name, which Python keeps as ``\\udc80``..``\\udcff``) is refused with a StoreError before a byte is written.
 """
 
 from __future__ import annotations
@@ -102,7 +106,7 @@ class Journal:
         that block ends). Caller holds the lock."""
         if not self.is_locked:
             raise StoreError("internal: append without the plan lock")
-        data = "".join(lines).encode("utf-8")
+        data = _utf8("".join(lines))
         fd = os.open(self.plan_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             view = memoryview(data)
@@ -169,11 +173,12 @@ class Journal:
             raise StoreError("internal: rewrite without the plan lock")
         import tempfile
 
+        data = _utf8(text)
         folder = self.plan_path.parent
         fd, tmp = tempfile.mkstemp(prefix=".plan-", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(text.encode("utf-8"))
+                out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, self.plan_path)
@@ -186,6 +191,23 @@ class Journal:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` as UTF-8; StoreError (one line, nothing written) when some of it has no UTF-8 form."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        text, bad = err.object, err.object[err.start]
+        first = max(text.rfind("\n", 0, err.start) + 1, err.start - 30)
+        newline = text.find("\n", err.start)
+        last = min(len(text) if newline < 0 else newline, err.end + 30)
+        around = text[first:last].encode("utf-8", "backslashreplace")
+        raise StoreError(
+            f"refused: the text holds U+{ord(bad):04X}, a lone surrogate that has no UTF-8 form (a JSON "
+            f"\\u{ord(bad):04x} escape, or a byte that is not UTF-8 in an argument or file name), "
+            f"near ...{around.decode('utf-8')}...; nothing was written"
+        ) from None
 
 
 def _tail_hash(fd: int, end: int) -> str:

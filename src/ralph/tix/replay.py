@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ralph.tix.lines import TICKET_KINDS, decode_failure, decode_ticket, decode_tombstone
 from ralph.tix.records import Failure, TaskStatus, Ticket, Tombstone
 
-__all__ = ["HISTORY_KINDS", "Parsed", "PlanState", "parse_lines", "record_ids", "replay_text"]
+__all__ = [
+    "HISTORY_KINDS",
+    "Parsed",
+    "PlanState",
+    "parse_lines",
+    "record_ids",
+    "replay_text",
+    "without_surrogates",
+]
 
+T = TypeVar("T")
 HISTORY_KINDS = frozenset({"accept", "reject", "fail"})
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+"""A ``\\ud800``..``\\udfff`` escape: half of a pair (fine), or a lone surrogate once decoded."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +147,27 @@ def _decode(raw: str) -> Mapping[str, Any] | None:
         return None
     if not isinstance(rec, dict):
         return None
+    if "\\u" in raw and _SURROGATE_ESCAPE.search(raw):
+        rec = without_surrogates(rec)
     kind, ticket_id = rec.get("t"), rec.get("id")
     if not isinstance(ticket_id, str) or not ticket_id:
         return None
     if kind in TICKET_KINDS or kind in HISTORY_KINDS or kind == "delete":
         return rec
     return None
+
+
+def without_surrogates(value: T) -> T:
+    """``value`` with each lone surrogate read as U+FFFD, in keys and values at any depth. A lone surrogate
+    is valid JSON as an escape but has no UTF-8 form: SQLite and a rewrite of the file would fail on it."""
+    clean: object = value
+    if isinstance(value, str):
+        clean = _SURROGATE.sub("\ufffd", value)
+    elif isinstance(value, list):
+        clean = [without_surrogates(item) for item in value]
+    elif isinstance(value, dict):
+        clean = {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    return cast(T, clean)
 
 
 def parse_lines(text: str) -> list[Parsed]:
