@@ -24,10 +24,6 @@ ENV_KEY = "sk-ant-PLANTED-ENV-0123456789"
 FILE_KEY = "PLANTED-KEY-FILE-9876543210"
 DONE = block('{"verdict": "done", "summary": "did it"}')
 VERDICT = block('{"results": [{"task_id": "@TASK@", "passed": false, "reason": "reviewed"}]}')
-HOME_BUG = (
-    "sandbox.py binds / read-only into bwrap, HOME included: a check can read ~/.ssh keys and agent auth "
-    "files (here a planted key file) and its output goes into the VERIFY prompt, i.e. to the model"
-)
 
 
 @pytest.fixture
@@ -120,18 +116,19 @@ def test_bwrap_check_cannot_write_outside_see_the_key_or_reach_a_port(
     port, got = listener
     out, verify, outside = run_with_check(planned_template("opus"), base, port, "auto")
     assert "checks: sandbox bwrap (read-only root, writable worktree, private /tmp, no network)" in out
+    assert "no network), homes and /run hidden, timeout" in out
     assert "timed out" in verify and "ENV=scrubbed" in verify
     assert ENV_KEY not in verify and "PORT-42-REACHED" not in verify
     assert list(outside.iterdir()) == [] and got == []
 
 
 @needs_bwrap
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=HOME_BUG)
 def test_bwrap_check_cannot_read_key_files_in_home(
     planned_template: Template, base: Path, listener: Listener
 ) -> None:
     _, verify, _ = run_with_check(planned_template("opus"), base, listener[0], "auto")
     assert FILE_KEY not in verify
+    assert "id_planted: No such file or directory" in verify
 
 
 def test_without_a_sandbox_the_header_says_so_and_env_and_timeout_still_hold(
@@ -140,5 +137,6 @@ def test_without_a_sandbox_the_header_says_so_and_env_and_timeout_still_hold(
     port, got = listener
     out, verify, outside = run_with_check(planned_template("opus"), base, port, "none")
     assert "checks: sandbox none (sandbox = none: scrubbed environment and timeout only)" in out
+    assert "only), home NOT hidden: checks can read every file you can" in out
     assert "timed out" in verify and "ENV=scrubbed" in verify and ENV_KEY not in verify
     assert (outside / "pwned").exists() and "PORT-42-REACHED" in verify and got == [b"hello\n"]
