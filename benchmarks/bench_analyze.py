@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from pathlib import Path
 
 PROFILES = ("hybrid", "opus", "sonnet", "opus-sonnet", "sonnet-hybrid", "devstral", "haiku", "qwen")
@@ -113,6 +114,14 @@ def _json_floor(path: Path) -> tuple[float, float]:
     return time.perf_counter() - started, usage.ru_utime + usage.ru_stime
 
 
+def _calibration_us() -> float:
+    return 1e6 * min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
@@ -129,6 +138,8 @@ def main() -> None:
         size = (exp / "logs" / "iterations.jsonl").stat().st_size / 1e6
         print(f"ledger: {options.runs} runs x {options.iterations} iterations ({size:.0f} MB), "
               f"ready in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        print(f"load average (1, 5, 15 min): {_load()} on {os.cpu_count()} CPUs")
+        print(f"calibration: sum(range(1000)) takes {_calibration_us():.1f} us (8-10 us on an idle desktop)")
         wall, cpu = _json_floor(exp / "logs" / "iterations.jsonl")
         print(f"calibration: bare json.loads of every iterations line: {wall:.1f} s ({cpu:.1f} s cpu) here")
         rows = [
@@ -136,6 +147,7 @@ def main() -> None:
             measure("analyze --json", ["bench", "analyze", str(exp), "--json"], root),
             measure("report", ["bench", "report", str(exp), "-o", str(root / "report.html")], root),
         ]
+        print(f"load average after: {_load()}")
         _print(rows)
     finally:
         if options.keep is None:
