@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from ralph.bench.analysis import Analysis, ArmInfo, CellInput
 from ralph.bench.analyze import analyze
 from ralph.bench.collected import read_correctness
-from ralph.bench.experiment import Arm, Experiment
+from ralph.bench.experiment import Arm, Cell, Experiment
 from ralph.bench.facts import RunFacts
-from ralph.bench.fold import fold_iterations
+from ralph.bench.fold import fold_ledgers
 from ralph.bench.ledger_files import read_run_facts
-from ralph.ledger import iter_iterations
 
 __all__ = ["analyze_experiment", "arm_info", "cell_runs", "gather_cells", "ledger_dirs"]
 
@@ -54,11 +52,8 @@ def _runs(dirs: Sequence[Path], warnings: list[str] | None = None) -> list[RunFa
     return list(seen.values())
 
 
-def _iterations(
-    dirs: Sequence[Path], run_ids: Collection[str] | None, warnings: list[str]
-) -> Iterator[dict[str, Any]]:
-    for folder in dirs:
-        yield from iter_iterations(folder, run_ids, warnings)
+def _cells(exp: Experiment, arms: Sequence[Arm]) -> list[Cell]:
+    return [exp.cell(arm, k) for arm in arms for k in range(1, exp.replicates + 1)]
 
 
 def _assign(
@@ -66,7 +61,12 @@ def _assign(
 ) -> dict[str, list[RunFacts]]:
     """Cell name -> its runs (plan runs only when ``with_plan``); earlier-format runs matched by profile get
     cells of their own."""
-    cells = [exp.cell(arm, k) for arm in arms for k in range(1, exp.replicates + 1)]
+    return _assign_cells(exp, _cells(exp, arms), arms, runs, with_plan)
+
+
+def _assign_cells(
+    exp: Experiment, cells: Sequence[Cell], arms: Sequence[Arm], runs: Sequence[RunFacts], with_plan: bool
+) -> dict[str, list[RunFacts]]:
     by_branch = {c.branch: c.name for c in cells}
     by_tree: dict[str, str] = {}
     names = {arm.name for arm in arms}
@@ -93,9 +93,11 @@ def _assign(
     return found
 
 
-def _cell_order(exp: Experiment, arms: Sequence[Arm], names: Sequence[str]) -> list[tuple[str, str, int]]:
+def _cell_order(
+    cells: Sequence[Cell], arms: Sequence[Arm], names: Sequence[str]
+) -> list[tuple[str, str, int]]:
     """(cell, arm, replicate) in arm order, then replicate order."""
-    known = {exp.cell(a, k).name: (a.name, k) for a in arms for k in range(1, exp.replicates + 1)}
+    known = {c.name: (c.arm.name, c.replicate) for c in cells}
     out = []
     for name in names:
         arm, k = known.get(name) or _loose_identity(name, arms)
@@ -113,8 +115,16 @@ def _loose_identity(name: str, arms: Sequence[Arm]) -> tuple[str, int]:
     return name, 1
 
 
-def _results(exp: Experiment, cell: str) -> Path:
-    return exp.results_dir / cell
+def _plain(name: str) -> bool:
+    """A name that ``os.listdir`` of its parent would list as it is."""
+    return name not in ("", ".", "..") and os.sep not in name and (os.altsep is None or os.altsep not in name)
+
+
+def _listing(folder: Path) -> set[str]:
+    try:
+        return set(os.listdir(folder))
+    except OSError:
+        return set()
 
 
 def gather_cells(
@@ -126,19 +136,21 @@ def gather_cells(
     dirs = ledger_dirs(exp)
     notes = warnings if warnings is not None else []
     every = _runs(dirs, notes)
-    assigned = _assign(exp, arms, every)
+    known = _cells(exp, arms)
+    assigned = _assign_cells(exp, known, arms, every, False)
     if not assigned:
         where = ", ".join(map(str, dirs)) or f"{exp.log_dir} (missing)"
         notes.append(f"no runs of experiment {exp.name} in {where}")
     wanted = {r.run_id for runs in assigned.values() for r in runs}
-    skip = (
-        wanted if len(wanted) < len(every) else None
-    )  # the reader's byte-level skip only pays when it skips
-    activity = fold_iterations(_iterations(dirs, skip, notes), wanted)
+    # the byte-level skip of other runs' lines only pays when there are other runs
+    activity = fold_ledgers(dirs, wanted, notes, prefilter=len(wanted) < len(every))
     labels = [g.label for g in exp.gates]
+    collected = _listing(exp.results_dir)  # a cell without a results folder has nothing collected
     cells = []
-    for name, arm_name, k in _cell_order(exp, arms, list(assigned)):
+    for name, arm_name, k in _cell_order(known, arms, list(assigned)):
         runs = tuple(sorted(assigned[name], key=lambda r: r.started_at))
+        folder = exp.results_dir / name
+        found = name in collected or not _plain(name)
         cells.append(
             CellInput(
                 cell=name,
@@ -146,8 +158,8 @@ def gather_cells(
                 replicate=k,
                 runs=runs,
                 activity=tuple(activity[r.run_id] for r in runs if r.run_id in activity),
-                correctness=read_correctness(_results(exp, name), labels),
-                files=str(_results(exp, name)),
+                correctness=read_correctness(folder, labels) if found else None,
+                files=str(folder),
             )
         )
     return cells

@@ -202,4 +202,9 @@ def pass_hat_k(successes: int, trials: int, k: int) -> float | None:
     """Unbiased pass^k: chance that k independent runs all succeed, C(c, k) / C(n, k); None if k > n."""
     if k <= 0 or k > trials:
         return None
-    return math.comb(min(max(successes, 0), trials), k) / math.comb(trials, k)
+    successes = min(max(successes, 0), trials)
+    if successes < k:
+        return 0.0  # C(c, k) = 0: skip the big C(n, k)
+    if successes == trials:
+        return 1.0
+    return math.comb(successes, k) / math.comb(trials, k)

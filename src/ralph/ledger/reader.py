@@ -1,7 +1,10 @@
 """Reading the ledger: current lines and the earlier ralph's, upgraded; streaming for big logs.
 
 The ``iter_*`` functions yield plain dicts (upgraded, optional keys may be absent) without building records,
-and skip other runs' lines with a byte-level ``run_id`` match before parsing them. A torn last line is
+and skip other runs' lines with a byte-level ``run_id`` match before parsing them. Files are read in binary
+blocks and lines parsed by msgspec, with ``json.loads`` deciding whatever msgspec refuses; a reader that
+needs only a few fields can take ``line_blocks`` and parse them itself, handing odd lines to
+``decode_line``. A torn last line is
 repaired under the writers' lock when the file is writable, else skipped; either way it is reported in
 ``warnings`` and never fatal, like any other unreadable line.
 """
@@ -16,23 +19,30 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+import msgspec
+
 from ralph.ledger.records import SCHEMA_VERSION, CallRecord, IterationRecord, RunPhase, RunRecord
 from ralph.ledger.upgrade import LedgerFile, upgrade_line
 from ralph.ledger.writer import repair_tail
 
 __all__ = [
+    "decode_line",
     "final_run_lines",
     "iter_calls",
     "iter_iterations",
     "iter_records",
     "iter_runs",
+    "line_blocks",
     "read_calls",
     "read_iterations",
     "read_runs",
+    "visibly_other",
 ]
 
-_RUN_ID: Final = re.compile(r'"run_id"\s*:\s*"([^"\\]*)"')
-_START: Final = re.compile(r'"record"\s*:\s*"start"')
+_RUN_ID_BYTES: Final = re.compile(rb'"run_id"\s*:\s*"([^"\\]*)"')
+_START_BYTES: Final = re.compile(rb'"record"\s*:\s*"start"')
+_BLOCK: Final = 1 << 20
+_DECODE: Final = msgspec.json.Decoder().decode
 _MAX_WARNINGS: Final = 20
 _R = TypeVar("_R", RunRecord, IterationRecord, CallRecord)
 
@@ -63,23 +73,59 @@ def _warn(warnings: list[str] | None, message: str) -> None:
     warnings.append(message if len(warnings) < _MAX_WARNINGS else "... more unreadable lines")
 
 
-def _lines(path: Path, wanted: set[str] | None) -> Iterator[tuple[int, str]]:
-    """Numbered text lines; lines whose ``run_id`` is visibly not wanted are dropped before parsing."""
-    with path.open(encoding="utf-8", errors="replace", newline="\n") as handle:
-        for number, text in enumerate(handle, 1):
-            if wanted is not None:
-                match = _RUN_ID.search(text)
-                if match is not None and match.group(1) not in wanted:
-                    continue
-            yield number, text
+def _loads(raw: bytes | str) -> Any:
+    """``json.loads`` semantics, decoded by msgspec (4-5x faster) when it can: what msgspec refuses (NaN,
+    numbers out of float range, lone surrogates, invalid UTF-8) goes to ``json.loads``, which decides."""
+    try:
+        return _DECODE(raw)
+    except (msgspec.DecodeError, ValueError):
+        # as a text reader: invalid UTF-8 reads as U+FFFD, and bytes are never taken for UTF-16/32
+        return json.loads(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw)
 
 
-def _decode(kind: LedgerFile, where: Callable[[], str], text: str, warnings: list[str] | None) -> Any:
+def line_blocks(
+    log_dir: Path, kind: LedgerFile, warnings: list[str] | None = None
+) -> Iterator[tuple[Path, int, list[bytes]]]:
+    """Raw lines of one ledger file (without their newline), read in large binary blocks:
+    ``(path, number of the block's first line, lines)``. A torn last line is repaired first when possible;
+    a last line without newline is still yielded, as a text reader would."""
+    path = Path(log_dir) / kind.filename
+    if not path.is_file():
+        return
+    _repair_before_read(path, warnings)
+    number = 1
+    rest = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(_BLOCK):
+            lines = (rest + chunk if rest else chunk).split(b"\n")
+            rest = lines.pop()
+            if lines:
+                yield path, number, lines
+                number += len(lines)
+    if rest:
+        yield path, number, [rest]
+
+
+def visibly_other(raw: bytes, wanted: Collection[str]) -> bool:
+    """True when the line names a ``run_id`` outside ``wanted`` (a text match, before any parsing)."""
+    match = _RUN_ID_BYTES.search(raw)
+    return match is not None and match.group(1).decode("utf-8", "replace") not in wanted
+
+
+def decode_line(
+    kind: LedgerFile, path: Path, number: int, raw: bytes, warnings: list[str] | None
+) -> dict[str, Any] | None:
+    """One raw line as an upgraded dict, or None (reported in ``warnings``) when it cannot be read."""
+    data: dict[str, Any] | None = _decode(kind, partial(_label, path, number), raw, warnings)
+    return data
+
+
+def _decode(kind: LedgerFile, where: Callable[[], str], raw: bytes | str, warnings: list[str] | None) -> Any:
     """One line as an upgraded dict, or None (reported) when it cannot be read."""
     try:
-        data = json.loads(text)
+        data = _loads(raw)
     except ValueError:
-        if text.strip():
+        if (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw).strip():
             _warn(warnings, f"{where()}: not valid JSON; skipped")
         return None
     if type(data) is dict and data.get("schema") == SCHEMA_VERSION:
@@ -96,14 +142,13 @@ def _decode(kind: LedgerFile, where: Callable[[], str], text: str, warnings: lis
 
 def _open_lines(
     log_dir: Path, kind: LedgerFile, wanted: set[str] | None, warnings: list[str] | None
-) -> Iterator[tuple[Callable[[], str], str]]:
-    """Lines of one ledger file with a lazy ``path:line`` label for warnings."""
-    path = Path(log_dir) / kind.filename
-    if not path.is_file():
-        return
-    _repair_before_read(path, warnings)
-    for number, text in _lines(path, wanted):
-        yield partial(_label, path, number), text
+) -> Iterator[tuple[Callable[[], str], bytes]]:
+    """Raw lines of one ledger file with a lazy ``path:line`` label for warnings; lines whose ``run_id`` is
+    visibly not wanted are dropped before parsing."""
+    for path, first, lines in line_blocks(log_dir, kind, warnings):
+        for number, raw in enumerate(lines, first):
+            if wanted is None or not visibly_other(raw, wanted):
+                yield partial(_label, path, number), raw
 
 
 def _label(path: Path, number: int) -> str:
@@ -118,8 +163,8 @@ def iter_records(
 ) -> Iterator[dict[str, Any]]:
     """Upgraded dicts of one ledger file, optionally only those of ``run_ids``; bad lines are skipped."""
     wanted = None if run_ids is None else set(run_ids)
-    for where, text in _open_lines(log_dir, kind, wanted, warnings):
-        data = _decode(kind, where, text, warnings)
+    for where, raw in _open_lines(log_dir, kind, wanted, warnings):
+        data = _decode(kind, where, raw, warnings)
         if data is not None and (wanted is None or data.get("run_id") in wanted):
             yield data
 
@@ -147,20 +192,20 @@ def final_run_lines(log_dir: Path, warnings: list[str] | None = None) -> list[di
     """The final line per run_id (an end record beats a start record), in order of first appearance.
 
     Only the chosen line of each run is parsed; the others are told apart by a text match."""
-    latest: dict[str, tuple[bool, Callable[[], str], str]] = {}
-    for where, text in _open_lines(log_dir, LedgerFile.RUNS, None, warnings):
-        match = _RUN_ID.search(text)
+    latest: dict[str, tuple[bool, Callable[[], str], bytes]] = {}
+    for where, raw in _open_lines(log_dir, LedgerFile.RUNS, None, warnings):
+        match = _RUN_ID_BYTES.search(raw)
         if match is None:
-            data = _decode(LedgerFile.RUNS, where, text, warnings)
+            data = _decode(LedgerFile.RUNS, where, raw, warnings)
             if data is None or not isinstance(data.get("run_id"), str):
                 continue
             run_id, is_end = data["run_id"], data.get("record") != RunPhase.START
         else:
-            run_id, is_end = match.group(1), _START.search(text) is None
+            run_id, is_end = match.group(1).decode("utf-8", "replace"), _START_BYTES.search(raw) is None
         previous = latest.get(run_id)
         if previous is None or is_end or not previous[0]:
-            latest[run_id] = (is_end, where, text)
-    finals = (_decode(LedgerFile.RUNS, where, text, warnings) for _, where, text in latest.values())
+            latest[run_id] = (is_end, where, raw)
+    finals = (_decode(LedgerFile.RUNS, where, raw, warnings) for _, where, raw in latest.values())
     return [data for data in finals if data is not None]
 
 
