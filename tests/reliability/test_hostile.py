@@ -134,20 +134,11 @@ def test_hostile_plan_of_ten_thousand_tasks_and_shell_text_is_refused_or_stored_
     assert files_under(outside) == set()
 
 
-ONE_LINE_BUG = (
-    "agents/linerun.py reads agent lines with a fixed max_line_bytes of 64 MiB, not output_cap_bytes: one "
-    "100 MB line costs ~190 MB of RSS and its last 36 MB are dropped, not spilled"
-)
-
-
-ONE_LINE_XFAIL = pytest.mark.xfail(strict=True, raises=AssertionError, reason=ONE_LINE_BUG)
-
-
 @pytest.mark.parametrize(
     "chunk",
     [
         pytest.param(64, id="100MB-in-64KB-events"),
-        pytest.param(0, id="100MB-in-one-line", marks=ONE_LINE_XFAIL),
+        pytest.param(0, id="100MB-in-one-line"),
     ],
 )
 def test_100_mb_of_output_is_capped_in_memory_and_spilled(

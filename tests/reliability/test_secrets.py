@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from tests.reliability.harness import (
     SPEC,
     build_by,
@@ -61,14 +60,6 @@ def leaks(folder: Path, allowed: set[Path]) -> list[str]:
     return [str(path) for path in files if path not in allowed and MARKER in path.read_bytes()]
 
 
-SPILL_BUG = (
-    "agents/stagerun.py spills the agent's raw output unmasked: since agents get their credentials "
-    "(agent_env), an agent that prints its environment writes ANTHROPIC_API_KEY/OPENAI_API_KEY into "
-    "<log_dir>/spill/ (the loop masks them in the activity log and in answers; BackendOptions has no mask)"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=SPILL_BUG)
 def test_spilled_agent_output_holds_no_credentials(
     planned_template: Callable[[str], Path], tmp_path: Path, isolated_home: Path
 ) -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "EventSink",
     "ModelCall",
     "NullSink",
+    "OutputMask",
     "Price",
     "StageRequest",
     "StageResult",
@@ -183,6 +184,16 @@ class StageResult:
         return self.failure is None
 
 
+class OutputMask(Protocol):
+    """Masks the credentials an agent holds in text Ralph writes from its output (the loop passes its
+    ``loop.secrets.SecretMask``); ``longest`` is the longest credential's length (how much text to hold
+    back across pieces)."""
+
+    longest: int
+
+    def __call__(self, text: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class BackendOptions:
     """How a backend is built, from resolved settings. Backends never read settings files or os.environ."""
@@ -195,6 +206,8 @@ class BackendOptions:
     permission_mode: str = ""
     output_cap_bytes: int = 8_000_000
     spill_dir: Path | None = None
+    mask: OutputMask | None = None
+    """Masks the credentials of ``env`` in the raw output spilled to ``spill_dir``; None writes it as is."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Backend-specific knobs (sim: scenario, seed, model table; openai: base_url)."""
 

@@ -1,9 +1,9 @@
 """One stage in progress, as every backend records it: events go to the sink, the books and the watch.
 
 ``StageRun`` keeps the answer text (at most ``output_cap_bytes`` in memory; the raw stream spills to a file
-once it is larger), the model calls, the session id, unknown events and rate limits, and builds the
-``StageResult``. ``classify_failure`` decides whether an error is the infrastructure's (endpoint down,
-429/529, 5xx, auth, context size) or the agent's.
+once it is larger, with the agent's credentials masked), the model calls, the session id, unknown events and
+rate limits, and builds the ``StageResult``. ``classify_failure`` decides whether an error is the
+infrastructure's (endpoint down, 429/529, 5xx, auth, context size) or the agent's.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ralph.agents.base import (
     EventKind,
     EventSink,
     ModelCall,
+    OutputMask,
     StageRequest,
     StageResult,
 )
@@ -42,26 +43,46 @@ def classify_failure(detail: str) -> FailureKind:
     return KillReason.INFRA if _INFRA.search(detail) else KillReason.AGENT_ERROR
 
 
-class _Spill:
-    """Raw output kept in memory up to a cap, then written (all of it) to a file."""
+_WRITE_CHARS = 1 << 16
 
-    def __init__(self, cap: int, spill_dir: Path | None, label: str) -> None:
+
+class _Spill:
+    """Raw output kept in memory up to a cap, then written (all of it) to a file; credentials masked.
+
+    Whole lines are masked as they come. The pieces of an overlong line are masked as they come too, but
+    the last ``mask.longest - 1`` characters wait for the next piece and are masked again with it: a
+    credential split across two pieces is still masked whole."""
+
+    def __init__(self, cap: int, spill_dir: Path | None, label: str, mask: OutputMask | None) -> None:
         self._cap = cap
         self._dir = spill_dir
         self._label = label
+        self._mask = mask
+        self._held = ""
         self._lines: list[str] = []
         self._size = 0
         self._file: IO[str] | None = None
         self.path: Path | None = None
 
-    def add(self, line: str) -> None:
-        if self._file is not None:
-            self._file.write(line)
-            return
-        self._lines.append(line)
-        self._size += len(line.encode("utf-8", errors="replace"))
-        if self._size > self._cap:
+    def add(self, text: str, *, part: bool = False) -> None:
+        """Record a whole line, or (``part``) a piece of one: the line ends with the piece that ends with
+        a newline."""
+        end = len(text)
+        if self._mask is not None:
+            text = self._mask(self._held + text if self._held else text)
+            held = min(len(text), self._mask.longest - 1) if part and not text.endswith("\n") else 0
+            end = len(text) - max(held, 0)
+            self._held = text[end:]
+        if self._file is None:
+            size = end if text.isascii() else len(text[:end].encode("utf-8", errors="replace"))
+            if self._size + size <= self._cap:
+                self._lines.append(text[:end])
+                self._size += size
+                return
             self._open()
+        assert self._file is not None
+        for start in range(0, end, _WRITE_CHARS):  # a long line is never copied (or encoded) whole
+            self._file.write(text[start : min(end, start + _WRITE_CHARS)])
 
     def _open(self) -> None:
         directory = self._dir or Path(tempfile.gettempdir())
@@ -72,6 +93,9 @@ class _Spill:
         self._lines.clear()
 
     def close(self) -> None:
+        if self._held:
+            held, self._held = self._held, ""
+            self.add(held)
         if self._file is not None:
             self._file.close()
 
@@ -88,16 +112,27 @@ class StageRun:
         self._cap = options.output_cap_bytes
         self._text: list[str] = []
         self._text_size = 0
-        self._spill = _Spill(options.output_cap_bytes, options.spill_dir, f"{backend}-{request.stage.key}")
+        self._spill = _Spill(
+            options.output_cap_bytes, options.spill_dir, f"{backend}-{request.stage.key}", options.mask
+        )
         self.calls: list[ModelCall] = []
         self.session_id = request.session_id
         self.unknown_events = 0
         self.rate_limit_reset_s: float | None = None
         self.errors: list[str] = []
 
+    @property
+    def output_cap(self) -> int:
+        """``output_cap_bytes``: how much output is held in memory."""
+        return self._cap
+
     def raw(self, line: str) -> None:
         """Record one raw wire line (spills to a file past the cap)."""
         self._spill.add(line if line.endswith("\n") else line + "\n")
+
+    def raw_part(self, piece: str) -> None:
+        """Record a piece of an overlong raw line, as is (the piece ending with a newline ends the line)."""
+        self._spill.add(piece, part=True)
 
     def emit(self, event: AgentEvent) -> KillReason | None:
         """Forward to the sink, keep the books, and ask the watch."""

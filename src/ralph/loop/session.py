@@ -11,6 +11,7 @@ from ralph.agents.base import AgentBackend, BackendOptions
 from ralph.clock import Clock, SystemClock, VirtualClock
 from ralph.errors import AgentError, StoreError, UsageError
 from ralph.gitops import repo_root
+from ralph.loop.secrets import agent_secrets
 from ralph.settings import Settings, agent_environment
 from ralph.stage import Stage
 from ralph.tix import TicketStore
@@ -98,6 +99,7 @@ def _options(settings: Settings, name: str, clock: Clock, spill: Path) -> Backen
         permission_mode=settings.claude_permission_mode if name == "claude" else "",
         output_cap_bytes=settings.output_cap_bytes,
         spill_dir=spill,
+        mask=agent_secrets(settings) if name != "sim" else None,
         extra=extra,
     )
 
