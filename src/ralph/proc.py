@@ -22,7 +22,6 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 __all__ = [
     "Completed",
@@ -278,7 +277,7 @@ class LineProcess:
     most ``max_line_bytes`` characters unless one line is longer, wait to be consumed (memory stays bounded
     however fast the child writes). Overlong lines are cut at ``max_line_bytes``: the rest is dropped, or
     with ``split_long`` it follows as ``LineTail`` pieces after a ``LineHead``, so a consumer can record
-    the whole line without ever holding it. When ``spill`` is given every raw byte is also appended there.
+    the whole line without ever holding it.
     stderr is drained by a thread into a bounded tail buffer (a full pipe can never block the child).
     """
 
@@ -291,7 +290,6 @@ class LineProcess:
         stdin_text: str | None = None,
         max_line_bytes: int = 4_000_000,
         split_long: bool = False,
-        spill: Path | None = None,
         stderr_tail_bytes: int = 64_000,
     ) -> None:
         self.tag = new_tag()
@@ -311,7 +309,6 @@ class LineProcess:
         self._split_long = split_long
         self._queued_chars = 0
         self._room = threading.Condition()
-        self._spill = spill
         self._stderr = bytearray()
         self._stderr_cap = stderr_tail_bytes
         self._lock = threading.Lock()
@@ -358,14 +355,11 @@ class LineProcess:
     def _read_stdout(self) -> None:
         stdout = self._proc.stdout
         assert stdout is not None
-        spill: IO[bytes] | None = open(self._spill, "ab") if self._spill else None  # noqa: SIM115
         pending = bytearray()
         # None, or inside an overlong line: its bytes not queued yet (an unfinished character; split_long)
         rest: bytes | None = None
         try:
             while chunk := os.read(stdout.fileno(), 65536):
-                if spill is not None:
-                    spill.write(chunk)
                 if rest is not None:
                     nl = chunk.find(b"\n")
                     if self._split_long:
@@ -390,8 +384,6 @@ class LineProcess:
         except OSError:
             pass
         finally:
-            if spill is not None:
-                spill.close()
             self._put(None)
             self._eof = True
 
