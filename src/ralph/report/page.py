@@ -1,4 +1,7 @@
-"""The report's Jinja template: one page, inline CSS, figures as PNG data URIs, no script, no network."""
+"""The report's Jinja template: one page, inline CSS, figures as PNG data URIs, no script, no network.
+
+Table bodies and the cell index come in as escaped HTML (``html.py`` writes them; with ten thousand cells a
+Jinja loop per table cell took seconds)."""
 
 from __future__ import annotations
 
@@ -37,11 +40,7 @@ models.</p>{% endif %}
 <div class="scroll"><table>
 <thead><tr>{% for h in table.headers %}
 <th class="{{ 'text' if loop.index0 in table.text_columns }}">{{ h }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in table.rows %}{% set link = table.links[loop.index0] if table.links else "" %}
-<tr>{% for value in row %}{% set cls = 'text' if loop.index0 in table.text_columns else '' %}
-{%- if loop.first and link %}<td class="{{ cls }}"><a href="{{ link }}">{{ value }}</a></td>
-{%- else %}<td class="{{ cls }}">{{ value }}</td>{% endif %}{% endfor %}</tr>{% endfor %}
-</tbody></table></div>
+<tbody>{{ table.body }}</tbody></table></div>
 {% if table.note %}<p class="note">{{ table.note }}</p>{% endif %}
 </section>
 {% endfor %}
@@ -60,9 +59,7 @@ models.</p>{% endif %}
 <h2>Cell index</h2>
 <div class="scroll"><table><thead><tr><th class="text">Cell</th><th class="text">Profile</th>
 <th class="text">Files</th></tr></thead><tbody>
-{% for cell, arm, href in index %}<tr><td class="text">{{ cell }}</td><td class="text">{{ arm }}</td>
-<td class="text"><a href="{{ href }}">{{ href }}</a></td></tr>{% endfor %}
-</tbody></table></div>
+{{ index }}</tbody></table></div>
 </section>
 </body>
 </html>
