@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
 import subprocess
@@ -10,10 +11,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ralph.bench.analysis import Analysis
+from ralph.bench.analysis import Analysis, ArmInfo, CellInput
+from ralph.bench.analyze import analyze
+from ralph.bench.facts import RunFacts
+from ralph.bench.fold import RunActivity
 from ralph.bench.gather import analyze_experiment
 from ralph.bench.loading import load_experiment
-from ralph.report import pareto_front, write_report
+from ralph.report import draw_plots, pareto_front, plots, write_report
+from ralph.report.plots import mean_curve
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "earlier-ledger" / "001-profile-showdown"
@@ -108,3 +113,51 @@ def test_an_experiment_without_runs_still_renders(tmp_path: Path) -> None:
     assert analysis.runs == () and "no runs of experiment 005-empty" in analysis.warnings[0]
     html = write_report(analysis, folder / "results" / "report.html").read_text()
     assert html.count("<img") == 5 and "no runs of experiment" in html
+
+
+def _staircase_at(line: list[tuple[float, int]], t: float) -> float:
+    before = [n for when, n in line if when <= t]
+    return float(before[-1]) if before else 0.0
+
+
+def test_mean_curve_is_the_mean_of_the_staircases() -> None:
+    rng = random.Random(5)
+    lines = []
+    for _ in range(40):
+        t, n, line = 0.0, 0, [(0.0, 0)]
+        for _ in range(rng.randint(0, 12)):
+            t += rng.choice((0.0, rng.uniform(1, 500)))
+            n += rng.randint(1, 3)
+            line.append((t, n))
+        lines.append(line)
+    grid, values = mean_curve(lines, samples=97)
+    assert len(grid) == len(values) == 97 and grid[0] == 0.0 and grid[-1] == max(p[-1][0] for p in lines)
+    for t, value in zip(grid, values, strict=True):
+        assert value == pytest.approx(sum(_staircase_at(line, t) for line in lines) / len(lines))
+    assert mean_curve([]) == ([], [])
+
+
+def test_many_cells_draw_a_sample_and_the_means(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(plots, "MAX_POINTS", 30)
+    monkeypatch.setattr(plots, "MAX_LINES", 12)
+    arms = [ArmInfo(name, name) for name in ("a", "b", "c")]
+    cells = []
+    for i in range(90):
+        arm = arms[i % 3].name
+        run = RunFacts(run_id=f"r{i}", cost=1.0 + i % 7, tasks_total=20, tasks_completed=i % 21, api_remote=i,
+                       exit_reason="complete", duration_s=60.0 * i)  # fmt: skip
+        accepts = tuple((60.0 * k, k) for k in range(1, i % 9 + 1))
+        activity = RunActivity(f"r{i}", timeline=accepts, elapsed_s=60.0 * (i % 9 + 2), accepted=i % 9)
+        cells.append(
+            CellInput(f"{arm}-r{i}", arm, i // 3 + 1, (run,), (activity,), files=str(tmp_path / arm))
+        )
+    analysis = analyze("many", arms, cells)
+    drawn = {p.key: p for p in draw_plots(analysis)}
+    assert len(drawn) == 5 and all(p.png.startswith(b"\x89PNG") for p in drawn.values())
+    assert "of 90 drawn" in drawn["cost"].caption and "Pareto front over all cells" in drawn["cost"].caption
+    assert (
+        "of 90 cells" in drawn["timeline"].caption and "mean over all its cells" in drawn["timeline"].caption
+    )
+    assert all(len(p.cells) == 90 for p in drawn.values())  # the links still name every cell
+    html = write_report(analysis, tmp_path / "report.html").read_text()
+    assert html.count("<img") == 5 and "and 50 more in the" in html
