@@ -143,3 +143,30 @@ def _apply(store: TicketStore, op: str, target: str, pick: int) -> None:
         "delete": lambda: store.delete(target),
     }
     actions[op]()
+
+
+def test_patched_memo_and_seq_equal_a_fresh_load(store: TicketStore) -> None:
+    """Our own mutations patch the in-process memo and assign ``seq`` from cache_meta (no table scan);
+    the order must be exactly what a fresh load and a full rebuild give, ties included."""
+    lines = "".join(
+        f'{{"t":"task","id":"t-{i:08x}","name":"n{i}","s":"p","created_at":5,"priority":"low"}}\n'
+        for i in (9, 3, 7)
+    )
+    store.plan_path.write_text(lines, encoding="utf-8")
+    store.all_tickets()
+    added = [store.add_task({"name": f"a{i}", "priority": ("high", "low", "none")[i % 3]}) for i in range(6)]
+    store.prioritize("t-00000003", "high")
+    store.prioritize(added[0].id, "none")
+    store.done(added[1].id)
+    store.prioritize("t-00000003", "low")
+    warm = [t.id for t in store.all_tickets()]
+    seqs = dict(store.cache.db.execute("SELECT id, seq FROM tickets"))
+    assert sorted(seqs.values()) == list(range(1, len(seqs) + 1))
+    with TicketStore.open(store.root) as fresh:
+        assert [t.id for t in fresh.all_tickets()] == warm
+    store.cache.invalidate()
+    assert [t.id for t in store.all_tickets()] == warm
+    assert dict(store.cache.db.execute("SELECT id, seq FROM tickets")) == seqs
+    store.cache.db.execute("DELETE FROM cache_meta WHERE key = 'next_seq'")
+    late = store.add_task({"name": "after an older writer"})
+    assert dict(store.cache.db.execute("SELECT id, seq FROM tickets"))[late.id] == len(seqs) + 1

@@ -110,11 +110,11 @@ class Cache:
             if chunk is None:
                 chunk = journal.read(0)
                 assert chunk is not None
-                self._write_full(PlanState().apply_all(parse_lines(chunk.text)))
                 generation += 1
+                self._write_full(PlanState().apply_all(parse_lines(chunk.text)), generation)
             elif chunk.text:
-                self._write_incremental(chunk.text)
                 generation += 1
+                self._write_incremental(chunk.text, generation)
             self._store_fingerprint(chunk.fingerprint, generation)
             return generation, chunk.torn
 
@@ -149,7 +149,7 @@ class Cache:
 
     # writes ------------------------------------------------------------------------------------------------
 
-    def _write_full(self, state: PlanState) -> None:
+    def _write_full(self, state: PlanState, generation: int) -> None:
         for table in (
             "tickets",
             "ticket_deps",
@@ -162,25 +162,42 @@ class Cache:
             self.db.execute(f"DELETE FROM {table}")
         tickets = list(state.tickets.values())
         history = [t for t in self.history() if t.id not in state.tickets]
-        self._insert_tickets([(t, seq) for seq, t in enumerate(tickets + history, start=1)])
+        everything = tickets + history
+        self._insert_tickets([(t, seq) for seq, t in enumerate(everything, start=1)])
         self._insert_history(state.tombstones, state.failures)
+        self._set_next_seq(generation, len(everything) + 1)
 
-    def _write_incremental(self, text: str) -> None:
+    def _write_incremental(self, text: str, generation: int) -> None:
         lines = parse_lines(text)
         ids = record_ids(lines)
         state = PlanState(tickets={t.id: t for t in self.get_many(ids)})
         state.apply_all(lines)
         seqs = dict(self._select_in("SELECT id, seq FROM tickets WHERE id IN ({})", sorted(state.touched)))
-        next_seq = (self.db.execute("SELECT coalesce(max(seq), 0) FROM tickets").fetchone()[0]) + 1
-        rows: list[tuple[Ticket, int]] = []
-        for ticket_id in state.touched:
-            if ticket_id not in seqs:
+        new = [ticket_id for ticket_id in state.touched if ticket_id not in seqs]
+        next_seq = self._stored_next_seq(generation - 1)
+        if new and next_seq is None:
+            next_seq = int(self.db.execute("SELECT coalesce(max(seq), 0) FROM tickets").fetchone()[0]) + 1
+        if next_seq is not None:
+            for ticket_id in new:
                 seqs[ticket_id] = next_seq
                 next_seq += 1
-            rows.append((state.tickets[ticket_id], seqs[ticket_id]))
+            self._set_next_seq(generation, next_seq)
+        rows = [(state.tickets[ticket_id], seqs[ticket_id]) for ticket_id in state.touched]
         self._delete_children([t.id for t, _ in rows])
         self._insert_tickets(rows)
         self._insert_history(state.tombstones, state.failures)
+
+    def _stored_next_seq(self, generation: int) -> int | None:
+        """The ``seq`` the next new ticket gets, as stored by the write that made ``generation``; None
+        when that write did not store it (an older tix wrote the cache): the caller scans the table."""
+        row = self.db.execute("SELECT value FROM cache_meta WHERE key = 'next_seq'").fetchone()
+        tag, _, value = (row[0] if row is not None else "").partition(":")
+        return int(value) if tag == str(generation) and value else None
+
+    def _set_next_seq(self, generation: int, next_seq: int) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO cache_meta VALUES ('next_seq', ?)", (f"{generation}:{next_seq}",)
+        )
 
     def _delete_children(self, ids: Sequence[str]) -> None:
         for table in ("ticket_deps", "ticket_labels", "ticket_meta"):
@@ -252,6 +269,20 @@ class Cache:
         return [
             _ticket(row[0])
             for row in self._select_in("SELECT data FROM tickets WHERE id IN ({})", sorted(ids))
+        ]
+
+    def get_many_seq(self, ids: Iterable[str]) -> list[tuple[int, Ticket]]:
+        """(seq, ticket) of each id that exists, in no particular order."""
+        return [
+            (row[0], _ticket(row[1]))
+            for row in self._select_in("SELECT seq, data FROM tickets WHERE id IN ({})", sorted(ids))
+        ]
+
+    def tickets_seq(self) -> list[tuple[int, Ticket]]:
+        """(seq, ticket) of every ticket in the default order."""
+        return [
+            (r[0], _ticket(r[1]))
+            for r in self.db.execute(f"SELECT seq, data FROM tickets ORDER BY {ORDER_BY}")
         ]
 
     def tickets(self, where: str = "", params: Sequence[Any] = ()) -> list[Ticket]:

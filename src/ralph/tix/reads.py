@@ -3,7 +3,8 @@ every query. Reads never spawn processes and never rebuild the cache when it is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,49 @@ StatusFilter = TaskStatus | Iterable[TaskStatus] | None
 _LIVE = frozenset({TaskStatus.PENDING, TaskStatus.DONE})
 
 
+class Memo:
+    """Every ticket of one cache generation, by id and in the default order (priority desc, created asc,
+    first seen). The store's own mutations patch it (a bisect per changed ticket) instead of reloading
+    or re-sorting every ticket."""
+
+    def __init__(self, generation: int, rows: Sequence[tuple[int, Ticket]]) -> None:
+        """``rows``: (seq, ticket) in the default order."""
+        self.generation = generation
+        self.tickets = {t.id: t for _, t in rows}
+        self.seqs = {t.id: seq for seq, t in rows}
+        self.ids = list(self.tickets)
+        self.keys = [(-t.priority, t.created_at, seq) for seq, t in rows]
+        self._ordered: dict[str, Ticket] | None = self.tickets
+
+    def ordered(self) -> dict[str, Ticket]:
+        """Every ticket in the default order (rebuilt after a patch moved or added one)."""
+        if self._ordered is None:
+            tickets = self.tickets
+            self._ordered = {i: tickets[i] for i in self.ids}
+        return self._ordered
+
+    def patch(self, rows: Iterable[tuple[int, Ticket]]) -> None:
+        """Put these (seq, ticket) rows in: a ticket whose sort key is unchanged keeps its place."""
+        for seq, ticket in rows:
+            key = (-ticket.priority, ticket.created_at, seq)
+            old = self.tickets.get(ticket.id)
+            if old is not None:
+                old_key = (-old.priority, old.created_at, self.seqs[ticket.id])
+                if old_key == key:
+                    self.tickets[ticket.id] = ticket
+                    if self._ordered is not None:
+                        self._ordered[ticket.id] = ticket
+                    continue
+                index = bisect_left(self.keys, old_key)
+                del self.keys[index], self.ids[index]
+            index = bisect_right(self.keys, key)
+            self.keys.insert(index, key)
+            self.ids.insert(index, ticket.id)
+            self.tickets[ticket.id] = ticket
+            self.seqs[ticket.id] = seq
+            self._ordered = None
+
+
 class StoreReader:
     """Open files and cached reads of one repository's store (TicketStore adds the mutations)."""
 
@@ -32,8 +76,7 @@ class StoreReader:
         self.cache = Cache(self.tix_dir / "cache.db")
         self.repairs: list[str] = []
         self.init_report: list[str] = []
-        self._memo: dict[str, Ticket] | None = None
-        self._memo_gen = -1
+        self._memo: Memo | None = None
 
     def close(self) -> None:
         self.cache.close()
@@ -69,16 +112,15 @@ class StoreReader:
     def _all(self) -> dict[str, Ticket]:
         """Every ticket in the default order, memoised until the cache generation changes."""
         generation = self._fresh()
-        if self._memo is None or generation != self._memo_gen:
-            self._memo = {t.id: t for t in self.cache.tickets()}
-            self._memo_gen = generation
-        return self._memo
+        if self._memo is None or generation != self._memo.generation:
+            self._memo = Memo(generation, self.cache.tickets_seq())
+        return self._memo.ordered()
 
     def find(self, ticket_id: str) -> Ticket | None:
         """One ticket: from the memo when it is current, else one cache row (no full reload)."""
         generation = self._fresh()
-        if self._memo is not None and generation == self._memo_gen:
-            return self._memo.get(ticket_id)
+        if self._memo is not None and generation == self._memo.generation:
+            return self._memo.tickets.get(ticket_id)
         return self.cache.get(ticket_id)
 
     def get(self, ticket_id: str) -> Ticket:

@@ -76,22 +76,13 @@ class TicketStore(StoreReader):
             return result
 
     def _patch_memo(self, start_gen: int, generation: int, touched: Sequence[str]) -> None:
-        """Keep the memo warm across our own mutation instead of reloading every ticket; re-sort only when
-        a ticket is new or its place in the default order changed."""
-        if self._memo is None or self._memo_gen != start_gen:
+        """Keep the memo warm across our own mutation: only the touched tickets are read back and put in
+        place (no reload, no re-sort)."""
+        memo = self._memo
+        if memo is None or memo.generation != start_gen:
             return
-        memo = dict(self._memo)
-        moved = False
-        for ticket in self.cache.get_many(set(touched)):
-            old = memo.get(ticket.id)
-            moved = (
-                moved or old is None or (old.priority, old.created_at) != (ticket.priority, ticket.created_at)
-            )
-            memo[ticket.id] = ticket
-        if moved:
-            memo = {t.id: t for t in sorted(memo.values(), key=lambda t: (-t.priority, t.created_at))}
-        self._memo = memo
-        self._memo_gen = generation
+        memo.patch(self.cache.get_many_seq(set(touched)))
+        memo.generation = generation
 
     def _one(self, ticket_id: str, step: Callable[[Mutation, Ticket], None]) -> Ticket:
         self._mutate(lambda tx: step(tx, tx.get(ticket_id)))
