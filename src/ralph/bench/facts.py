@@ -59,12 +59,21 @@ class RunFacts:
     """A ``ralph plan`` run (its only stage is PLAN): shared by every cell, not part of any cell's numbers."""
 
 
+_NUMBERS = (int, float)
+
+
 def _int(value: Any) -> int:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+    kind = type(value)
+    if kind is int:
+        return value  # type: ignore[no-any-return]
+    return int(value) if isinstance(value, _NUMBERS) and kind is not bool else 0
 
 
 def _float(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+    kind = type(value)
+    if kind is float:
+        return value  # type: ignore[no-any-return]
+    return float(value) if isinstance(value, _NUMBERS) and kind is not bool else 0.0
 
 
 def _sub(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
