@@ -13,42 +13,26 @@ if TYPE_CHECKING:
 __all__ = ["count_tasks", "full_view", "listing", "ticket_json", "tombstone_json"]
 
 
+_TYPE_NAMES = {kind: kind.value for kind in TicketType}
+_STATUS_NAMES = {status: status.label for status in TaskStatus}
+_PRIORITY_NAMES = {level: level.label for level in Priority}
+
+
 def ticket_json(t: Ticket) -> dict[str, Any]:
     """Every field of a ticket; type, status and priority as names, deps/labels as lists."""
     return {
-        "id": t.id,
-        "type": t.type.value,
-        "status": t.status.label,
-        "priority": t.priority.label,
-        "name": t.name,
-        "spec": t.spec,
-        "notes": t.notes,
-        "accept": t.accept,
-        "check": t.check,
-        "deps": list(t.deps),
-        "labels": list(t.labels),
-        "parent": t.parent,
-        "created_from": t.created_from,
-        "supersedes": t.supersedes,
-        "created_from_name": t.created_from_name,
-        "supersedes_name": t.supersedes_name,
-        "supersedes_reason": t.supersedes_reason,
-        "decompose_depth": t.decompose_depth,
-        "kill_reason": t.kill_reason,
-        "kill_count": t.kill_count,
-        "retries": t.retries,
-        "reject_reason": t.reject_reason,
-        "author": t.author,
-        "assigned": t.assigned,
-        "branch": t.branch,
-        "done_at": t.done_at,
-        "created_at": t.created_at,
-        "updated_at": t.updated_at,
-        "completed_at": t.completed_at,
-        "resolved_at": t.resolved_at,
-        "compacted_at": t.compacted_at,
+        "id": t.id, "type": _TYPE_NAMES[t.type], "status": _STATUS_NAMES[t.status],
+        "priority": _PRIORITY_NAMES[t.priority], "name": t.name, "spec": t.spec, "notes": t.notes,
+        "accept": t.accept, "check": t.check, "deps": list(t.deps), "labels": list(t.labels),
+        "parent": t.parent, "created_from": t.created_from, "supersedes": t.supersedes,
+        "created_from_name": t.created_from_name, "supersedes_name": t.supersedes_name,
+        "supersedes_reason": t.supersedes_reason, "decompose_depth": t.decompose_depth,
+        "kill_reason": t.kill_reason, "kill_count": t.kill_count, "retries": t.retries,
+        "reject_reason": t.reject_reason, "author": t.author, "assigned": t.assigned, "branch": t.branch,
+        "done_at": t.done_at, "created_at": t.created_at, "updated_at": t.updated_at,
+        "completed_at": t.completed_at, "resolved_at": t.resolved_at, "compacted_at": t.compacted_at,
         "meta": dict(t.meta),
-    }
+    }  # fmt: skip
 
 
 def tombstone_json(s: Tombstone) -> dict[str, Any]:
@@ -81,11 +65,12 @@ def full_view(store: StoreReader) -> dict[str, Any]:
     tasks: dict[str, list[dict[str, Any]]] = {"pending": [], "done": [], "accepted": [], "deleted": []}
     issues: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
+    task, issue, pending, names = TicketType.TASK, TicketType.ISSUE, TaskStatus.PENDING, _STATUS_NAMES
     for t in store.all_tickets():
-        if t.type is TicketType.TASK:
-            tasks.setdefault(t.status.label, []).append(ticket_json(t))
-        elif t.status is TaskStatus.PENDING:
-            (issues if t.type is TicketType.ISSUE else notes).append(ticket_json(t))
+        if t.type is task:
+            tasks.setdefault(names[t.status], []).append(ticket_json(t))
+        elif t.status is pending:
+            (issues if t.type is issue else notes).append(ticket_json(t))
     stones = store.tombstones()
     return {
         "tasks": tasks,
