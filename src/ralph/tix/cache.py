@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from ralph.errors import StoreError
 from ralph.tix.journal import Fingerprint, Journal
 from ralph.tix.lines import decode_canonical, dump_line, encode_ticket
@@ -341,8 +343,15 @@ def _unchanged(fp: Fingerprint, st: Any) -> bool:
     return bool(st.st_ino == fp.ino and st.st_size == fp.size and st.st_mtime_ns == fp.mtime_ns)
 
 
+_JSON = msgspec.json.Decoder()
+
+
 def _ticket(data: str) -> Ticket:
-    return decode_canonical(json.loads(data))
+    try:
+        rec = _JSON.decode(data)
+    except Exception:
+        rec = json.loads(data)
+    return decode_canonical(rec)
 
 
 def _row(t: Ticket, seq: int) -> tuple[Any, ...]:

@@ -75,12 +75,17 @@ _PRIORITIES = {level.label: level for level in Priority}
 
 
 _CANON_KEYS = frozenset(_ORDER) | {"t", "id", "name", "s", "meta"}
-_ALL_TEXT = (*_TEXT_KEYS, *_LATE_TEXT_KEYS, *_NEW_TEXT_KEYS, "name", "id")
+_TEXT_SET = frozenset((*_TEXT_KEYS, *_LATE_TEXT_KEYS, *_NEW_TEXT_KEYS, "name", "id"))
+_INT_SET = frozenset(_INT_KEYS)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""What ``json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)`` uses, made once."""
 
 
 def dump_line(record: Mapping[str, Any]) -> str:
     """One JSONL line (with its newline): compact separators, UTF-8 kept raw."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
+    return _ENCODER.encode(record) + "\n"
 
 
 def normalize_meta_value(value: object) -> MetaValue | None:
@@ -159,13 +164,13 @@ def _fast_decode(rec: Mapping[str, Any], previous: Ticket | None) -> Ticket | No
         or not all(type(x) is str for x in (*deps, *labels))
     ):
         return None
-    if (
-        not all(type(rec.get(k, "")) is str for k in _ALL_TEXT)
-        or rec.get("priority", "none") not in _PRIORITIES
-    ):
+    present = rec.keys()
+    if any(type(rec[k]) is not str for k in _TEXT_SET.intersection(present)):
         return None
-    if not all(type(rec.get(k, 0)) is int for k in _INT_KEYS) or not all(
-        _finite(rec.get(k, 0)) for k in _TIMES
+    if rec.get("priority", "none") not in _PRIORITIES:
+        return None
+    if any(type(rec[k]) is not int for k in _INT_SET.intersection(present)) or not all(
+        _finite(rec[k]) for k in _TIMES.intersection(present)
     ):
         return None
     merged = {**previous.meta, **meta} if previous is not None else meta

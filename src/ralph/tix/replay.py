@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, cast
 
+import msgspec
+
 from ralph.tix.lines import TICKET_KINDS, decode_failure, decode_ticket, decode_tombstone
 from ralph.tix.records import Failure, TaskStatus, Ticket, Tombstone
 
@@ -140,11 +142,19 @@ def _conflicts(old: Ticket, new: Ticket) -> bool:
     )
 
 
+_JSON = msgspec.json.Decoder()
+"""Reads a plain line about twice as fast as ``json.loads``; whatever it refuses (NaN, a lone surrogate
+escape, 1E400, bad JSON) goes to ``json.loads``, so a line means exactly what it always meant."""
+
+
 def _decode(raw: str) -> Mapping[str, Any] | None:
     try:
-        rec = json.loads(raw)
-    except ValueError:
-        return None
+        rec = _JSON.decode(raw)
+    except Exception:
+        try:
+            rec = json.loads(raw)
+        except ValueError:
+            return None
     if not isinstance(rec, dict):
         return None
     if "\\u" in raw and _SURROGATE_ESCAPE.search(raw):
