@@ -94,16 +94,19 @@ def line_blocks(
         return
     _repair_before_read(path, warnings)
     number = 1
-    rest = b""
+    rest: list[bytes] = []  # the unfinished line, in pieces (joined once, however long it gets)
     with path.open("rb") as handle:
         while chunk := handle.read(_BLOCK):
-            lines = (rest + chunk if rest else chunk).split(b"\n")
-            rest = lines.pop()
-            if lines:
-                yield path, number, lines
-                number += len(lines)
+            cut = chunk.rfind(b"\n")
+            if cut < 0:
+                rest.append(chunk)
+                continue
+            lines = b"".join((*rest, chunk[:cut])).split(b"\n") if rest else chunk[:cut].split(b"\n")
+            rest = [chunk[cut + 1 :]] if cut + 1 < len(chunk) else []
+            yield path, number, lines
+            number += len(lines)
     if rest:
-        yield path, number, [rest]
+        yield path, number, [b"".join(rest)]
 
 
 def visibly_other(raw: bytes, wanted: Collection[str]) -> bool:
