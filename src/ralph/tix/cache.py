@@ -207,9 +207,11 @@ class Cache:
 
     def _insert_tickets(self, rows: Sequence[tuple[Ticket, int]]) -> None:
         db = self.db
-        db.executemany(
-            f"INSERT OR REPLACE INTO tickets VALUES ({','.join('?' * 32)})", [_row(t, s) for t, s in rows]
-        )
+        insert = f"INSERT OR REPLACE INTO tickets VALUES ({','.join('?' * 32)})"
+        try:
+            db.executemany(insert, [_row(t, s) for t, s in rows])
+        except OverflowError:
+            db.executemany(insert, [tuple(map(_storable, _row(t, s))) for t, s in rows])
         db.executemany(
             "INSERT OR IGNORE INTO ticket_deps VALUES (?, ?, ?)",
             [(t.id, dep, pos) for t, _ in rows for pos, dep in enumerate(t.deps)],
@@ -225,7 +227,7 @@ class Cache:
                     t.id,
                     key,
                     value if isinstance(value, str) else None,
-                    None if isinstance(value, str) else value,
+                    None if isinstance(value, str) else _storable(value),
                 )
                 for t, _ in rows
                 for key, value in t.meta.items()
@@ -236,11 +238,14 @@ class Cache:
         self.db.executemany(
             "INSERT INTO tombstones (id, done_at, reason, name, is_accept, timestamp, commit_hash)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(s.id, s.done_at, s.reason, s.name, int(s.is_accept), s.time, s.commit) for s in stones],
+            [
+                (s.id, _storable(s.done_at), s.reason, s.name, int(s.is_accept), _storable(s.time), s.commit)
+                for s in stones
+            ],
         )
         self.db.executemany(
             "INSERT INTO failures (id, reason, kill_reason, timestamp) VALUES (?, ?, ?, ?)",
-            [(f.id, f.reason, f.kill_reason, f.time) for f in failures],
+            [(f.id, f.reason, f.kill_reason, _storable(f.time)) for f in failures],
         )
 
     def set_history(self, tickets: Iterable[Ticket], journal: Journal) -> None:
@@ -352,6 +357,21 @@ def _ticket(data: str) -> Ticket:
     except Exception:
         rec = json.loads(data)
     return decode_canonical(rec)
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _storable(value: Any) -> Any:
+    """``value`` as SQLite can hold it: an int beyond 64 bits becomes a REAL (or TEXT past a double's
+    range). The exact value lives on in the row's JSON; the columns only serve queries, and a plan line with
+    such a number must never make the cache (and so every command) fail."""
+    if type(value) is int and value not in _INT64:
+        try:
+            return float(value)
+        except OverflowError:
+            return str(value)
+    return value
 
 
 def _row(t: Ticket, seq: int) -> tuple[Any, ...]:
