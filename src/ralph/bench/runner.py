@@ -16,7 +16,7 @@ from ralph.bench.host import host_info
 from ralph.bench.launch import capacity, cell_env, construct_argv, slots_of
 from ralph.bench.meta import CellMeta, CellStatus, read_meta, write_meta
 from ralph.bench.progress import CellProgress, LedgerTail, startable
-from ralph.errors import Interrupted, UsageError
+from ralph.errors import Interrupted, RalphError, UsageError
 from ralph.loop.state import load_state
 from ralph.proc import LineProcess
 from ralph.tix import TicketStore
@@ -24,6 +24,8 @@ from ralph.tix import TicketStore
 __all__ = ["INTERRUPT_GRACE_S", "run_cells"]
 
 INTERRUPT_GRACE_S = 60.0
+RECOUNT_S = 10.0
+"""How often the task totals of running cells are read again."""
 ProgressSink = Callable[[list[CellProgress]], None]
 
 
@@ -116,6 +118,7 @@ class CellRunner:
         self.running: list[_Live] = []
         self.cells = list(cells)
         self.notes: dict[str, str] = {}
+        self.recount_at = time.monotonic() + RECOUNT_S
 
     def prepare(self) -> None:
         """Queue every cell that is not finished (or running elsewhere); read its planned task count."""
@@ -156,6 +159,23 @@ class CellRunner:
         for live in [r for r in self.running if r.done()]:
             self.metas[live.cell.name] = live.finish()
             self.running.remove(live)
+            self._recount(live.cell)
+        if time.monotonic() >= self.recount_at:
+            self.recount_at = time.monotonic() + RECOUNT_S
+            for live in self.running:
+                self._recount(live.cell)
+
+    def _recount(self, cell: Cell) -> None:
+        """Read the cell's task total again (DECOMPOSE and INVESTIGATE add tasks while it runs)."""
+        try:
+            self.totals[cell.name] = _planned_total(cell)
+        except RalphError:
+            pass
+
+    def _waiting_note(self, slots: frozenset[str]) -> str:
+        held = self._held()
+        full = sorted(s for s in slots if held.get(s, 0) >= capacity(self.exp, s))
+        return f"waiting for the {' and '.join(full)} slot" if full else ""
 
     def interrupt(self) -> None:
         """SIGINT every child group, wait (a second Ctrl-C stops waiting), kill what is left, record all."""
@@ -171,6 +191,7 @@ class CellRunner:
             if not live.done():
                 live.process.kill(grace_s=2.0)
             self.metas[live.cell.name] = live.finish(CellStatus.INTERRUPTED)
+            self._recount(live.cell)
         self.running.clear()
         self.report()
 
@@ -187,11 +208,11 @@ class CellRunner:
         state = load_state(cell.worktree)
         run_ids = [a.run_id for a in meta.attempts if a.run_id] + ([state.run_id] if state.run_id else [])
         done, cost = self.tail.totals(run_ids)
-        queued = any(c.name == cell.name for c, _ in self.queue)
+        queued = next((slots for c, slots in self.queue if c.name == cell.name), None)
         return CellProgress(
             cell=cell.name,
             arm=cell.arm.name,
-            status=CellStatus.PENDING if queued else CellStatus.RUNNING if live else meta.status,
+            status=CellStatus.PENDING if queued is not None else CellStatus.RUNNING if live else meta.status,
             iteration=state.iteration,
             stage=state.stage.value if live is not None and state.stage else None,
             tasks_done=done,
@@ -199,7 +220,7 @@ class CellRunner:
             cost=cost,
             elapsed_s=meta.elapsed_s() + (time.monotonic() - live.started if live else 0.0),
             exit_code=meta.exit_code,
-            note=self.notes.get(cell.name, ""),
+            note=self._waiting_note(queued) if queued is not None else self.notes.get(cell.name, ""),
         )
 
     def run(self) -> list[CellProgress]:
