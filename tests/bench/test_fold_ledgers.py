@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import math
 import random
+import shutil
 from pathlib import Path
 
 import pytest
 
+from ralph.bench import fold
 from ralph.bench.fold import fold_iterations, fold_ledgers
 from ralph.ledger import iter_iterations
 from ralph.ledger import reader as ledger_reader
@@ -65,14 +67,15 @@ ODD: list[tuple[str, object]] = [
 ]
 
 
-def _write(log_dir: Path, seed: int) -> None:
+def _write(log_dir: Path, seed: int, huge: bool = True) -> None:
     rng = random.Random(seed)
+    odd = ODD if huge else [(k, v) for k, v in ODD if not (isinstance(v, dict) and v.get("input") == 10**25)]
     log_dir.mkdir(parents=True)
     out: list[bytes] = []
     for i in range(600):
         line = _line(rng, f"run-{rng.randint(0, 5)}", i)
         if rng.random() < 0.35:
-            key, value = rng.choice(ODD)
+            key, value = rng.choice(odd)
             if key == "schema" and value is None:
                 line.pop("schema")
                 line["kill_reason"] = rng.choice(("loop_detected", "context_pressure"))
@@ -133,3 +136,95 @@ def test_the_reader_parses_as_json_loads(tmp_path: Path) -> None:
     expected = [json.loads(raw.decode("utf-8", "replace")) for raw in lines[:3]]
     assert repr(got) == repr(expected)
     assert [w.rsplit(":", 1)[1].strip() for w in warnings] == ["not valid JSON; skipped"] * 2
+
+
+def _fold_both(log_dir: Path, cache: Path, wanted: set[str]) -> tuple[str, list[str], str, list[str]]:
+    """A plain fold of a copy of the ledger (a read may repair it) and a checkpointed fold of the ledger."""
+    copy = log_dir.parent / "plain-copy"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(log_dir, copy)
+    plain_notes: list[str] = []
+    cached_notes: list[str] = []
+    plain = fold_ledgers([copy], wanted, plain_notes)
+    cached = fold_ledgers([log_dir], wanted, cached_notes, cache=cache)
+    return repr(plain), [n.replace(str(copy), str(log_dir)) for n in plain_notes], repr(cached), cached_notes
+
+
+def test_checkpoints_give_the_same_activity_and_warnings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fold, "CACHE_MIN_BYTES", 0)
+    monkeypatch.setattr(ledger_reader, "_BLOCK", 4096)
+    cache = tmp_path / "cache"
+    logs = tmp_path / "exp" / "logs"
+    _write(logs, 4, huge=False)  # (token counts past 64 bits cannot be checkpointed: folded afresh)
+    ledger = logs / "iterations.jsonl"
+    wanted = {f"run-{i}" for i in range(6)}
+    checks = []
+
+    plain, plain_notes, cached, cached_notes = _fold_both(logs, cache, wanted)  # cold: checkpoint written
+    checks.append((plain, plain_notes) == (cached, cached_notes))
+    (point,) = cache.glob("*.fold")
+    written = point.stat().st_mtime_ns
+    warm = _fold_both(logs, cache, wanted)  # warm: from the checkpoint, nothing re-read, nothing re-written
+    checks.append((warm[0], warm[1]) == (warm[2], warm[3]) and warm[2] == cached)
+    checks.append(point.stat().st_mtime_ns == written)
+    with monkeypatch.context() as patch:  # other fold code: the checkpoint is not used, but replaced
+        patch.setattr(fold, "_code_version", lambda: "other")
+        again = _fold_both(logs, cache, wanted)
+        checks.append((again[0], again[1]) == (again[2], again[3]) and point.stat().st_mtime_ns != written)
+    checks.append(_fold_both(logs, cache, wanted)[2] == cached)
+
+    more = tmp_path / "more"
+    _write(more / "logs", 5, huge=False)
+    with ledger.open("ab") as out:  # appended lines: the warm fold reads only them
+        out.write((more / "logs" / "iterations.jsonl").read_bytes() + b"\n{not json\n" * 30)
+    plain, plain_notes, cached, cached_notes = _fold_both(logs, cache, wanted)
+    checks.append((plain, plain_notes) == (cached, cached_notes))
+    one = _fold_both(logs, cache, {"run-2"})  # a subset of the runs, from the same checkpoint
+    checks.append((one[0], one[1]) == (one[2], one[3]))
+
+    with ledger.open("ab") as out:  # a torn last line: repaired (cut) and reported first, as by a plain read
+        out.write(b'{"schema":1,"run_id":"run-1","stage":"BU')
+    plain, plain_notes, cached, cached_notes = _fold_both(logs, cache, wanted)
+    checks.append((plain, plain_notes) == (cached, cached_notes))
+    checks.append("repaired a torn last line" in cached_notes[0] and len(cached_notes) == 21)
+
+    data = bytearray(ledger.read_bytes())  # same size, one byte changed in the checkpointed part: not used
+    data[10] = ord("X") if data[10] != ord("X") else ord("Y")
+    ledger.write_bytes(bytes(data))
+    plain, plain_notes, cached, cached_notes = _fold_both(logs, cache, wanted)
+    checks.append((plain, plain_notes) == (cached, cached_notes))
+
+    point.write_bytes(b"garbage")  # an unreadable checkpoint is ignored
+    plain, plain_notes, cached, cached_notes = _fold_both(logs, cache, wanted)
+    checks.append((plain, plain_notes) == (cached, cached_notes))
+    assert all(checks), checks
+
+
+def test_no_checkpoint_for_small_files_or_an_unwritable_cache(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    _write(logs, 6)
+    notes: list[str] = []
+    wanted = {f"run-{i}" for i in range(6)}
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    assert repr(fold_ledgers([logs], wanted, [], cache=tmp_path / "c")) == repr(
+        fold_ledgers([logs], wanted, notes)
+    )
+    assert not (tmp_path / "c").exists()  # below CACHE_MIN_BYTES
+    assert fold.CACHE_MIN_BYTES >= 1 << 20
+    assert repr(fold_ledgers([logs], wanted, [], cache=blocked / "c")) == repr(fold_ledgers([logs], wanted))
+
+
+def test_values_a_checkpoint_cannot_hold_are_folded_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fold, "CACHE_MIN_BYTES", 0)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    line = {"schema": 1, "run_id": "r", "stage": "BUILD", "tokens": {"input": 10**25}, "cost": 1.5}
+    (logs / "iterations.jsonl").write_text(json.dumps(line) + "\n")
+    for _ in range(2):
+        assert fold_ledgers([logs], {"r"}, cache=tmp_path / "c")["r"].cloud_tokens == 10**25
+    assert not list((tmp_path / "c").glob("*.fold"))

@@ -17,7 +17,7 @@ from ralph.bench.analyze import analyze
 from ralph.bench.collected import read_correctness
 from ralph.bench.experiment import Arm, Cell, Experiment
 from ralph.bench.facts import RunFacts
-from ralph.bench.fold import fold_ledgers
+from ralph.bench.fold import fold_cache_dir, fold_ledgers
 from ralph.bench.ledger_files import read_run_facts
 
 __all__ = ["analyze_experiment", "arm_info", "cell_runs", "gather_cells", "ledger_dirs"]
@@ -143,7 +143,7 @@ def gather_cells(
         notes.append(f"no runs of experiment {exp.name} in {where}")
     wanted = {r.run_id for runs in assigned.values() for r in runs}
     # the byte-level skip of other runs' lines only pays when there are other runs
-    activity = fold_ledgers(dirs, wanted, notes, prefilter=len(wanted) < len(every))
+    activity = fold_ledgers(dirs, wanted, notes, prefilter=len(wanted) < len(every), cache=fold_cache_dir())
     labels = [g.label for g in exp.gates]
     collected = _listing(exp.results_dir)  # a cell without a results folder has nothing collected
     cells = []

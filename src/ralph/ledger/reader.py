@@ -26,6 +26,8 @@ from ralph.ledger.upgrade import LedgerFile, upgrade_line
 from ralph.ledger.writer import repair_tail
 
 __all__ = [
+    "MAX_WARNINGS",
+    "add_warning",
     "decode_line",
     "final_run_lines",
     "iter_calls",
@@ -36,6 +38,7 @@ __all__ = [
     "read_calls",
     "read_iterations",
     "read_runs",
+    "repair_before_read",
     "visibly_other",
 ]
 
@@ -56,7 +59,8 @@ def _ends_torn(path: Path) -> bool:
         return handle.read(1) != b"\n"
 
 
-def _repair_before_read(path: Path, warnings: list[str] | None) -> None:
+def repair_before_read(path: Path, warnings: list[str] | None) -> None:
+    """Repair a torn last line of ``path`` when it can be written (reported in ``warnings``)."""
     if not _ends_torn(path):
         return
     try:
@@ -73,6 +77,11 @@ def _warn(warnings: list[str] | None, message: str) -> None:
     warnings.append(message if len(warnings) < _MAX_WARNINGS else "... more unreadable lines")
 
 
+add_warning = _warn
+"""Report an unreadable line in ``warnings`` as the readers do (at most ``MAX_WARNINGS``, then one note)."""
+MAX_WARNINGS: Final = _MAX_WARNINGS
+
+
 def _loads(raw: bytes | str) -> Any:
     """``json.loads`` semantics, decoded by msgspec (4-5x faster) when it can: what msgspec refuses (NaN,
     numbers out of float range, lone surrogates, invalid UTF-8) goes to ``json.loads``, which decides."""
@@ -84,29 +93,43 @@ def _loads(raw: bytes | str) -> Any:
 
 
 def line_blocks(
-    log_dir: Path, kind: LedgerFile, warnings: list[str] | None = None
-) -> Iterator[tuple[Path, int, list[bytes]]]:
+    log_dir: Path,
+    kind: LedgerFile,
+    warnings: list[str] | None = None,
+    *,
+    start: int = 0,
+    first: int = 1,
+    digest: Callable[[memoryview], object] | None = None,
+) -> Iterator[tuple[Path, int, list[bytes], int | None]]:
     """Raw lines of one ledger file (without their newline), read in large binary blocks:
-    ``(path, number of the block's first line, lines)``. A torn last line is repaired first when possible;
-    a last line without newline is still yielded, as a text reader would."""
+    ``(path, number of the block's first line, lines, offset just after the block's last newline)``. A torn
+    last line is repaired first when possible; a last line without newline is still yielded, as a text
+    reader would, in a block of its own with offset None. ``start`` (a line start) and ``first`` (its
+    number) resume a read; ``digest`` sees every byte of the complete lines, in order."""
     path = Path(log_dir) / kind.filename
     if not path.is_file():
         return
-    _repair_before_read(path, warnings)
-    number = 1
+    repair_before_read(path, warnings)
+    number, offset = first, start
     rest: list[bytes] = []  # the unfinished line, in pieces (joined once, however long it gets)
     with path.open("rb") as handle:
+        handle.seek(start)
         while chunk := handle.read(_BLOCK):
             cut = chunk.rfind(b"\n")
             if cut < 0:
                 rest.append(chunk)
                 continue
             lines = b"".join((*rest, chunk[:cut])).split(b"\n") if rest else chunk[:cut].split(b"\n")
+            if digest is not None:
+                for piece in rest:
+                    digest(memoryview(piece))
+                digest(memoryview(chunk)[: cut + 1])
+            offset += sum(map(len, rest)) + cut + 1
             rest = [chunk[cut + 1 :]] if cut + 1 < len(chunk) else []
-            yield path, number, lines
+            yield path, number, lines, offset
             number += len(lines)
     if rest:
-        yield path, number, [b"".join(rest)]
+        yield path, number, [b"".join(rest)], None
 
 
 def visibly_other(raw: bytes, wanted: Collection[str]) -> bool:
@@ -148,7 +171,7 @@ def _open_lines(
 ) -> Iterator[tuple[Callable[[], str], bytes]]:
     """Raw lines of one ledger file with a lazy ``path:line`` label for warnings; lines whose ``run_id`` is
     visibly not wanted are dropped before parsing."""
-    for path, first, lines in line_blocks(log_dir, kind, warnings):
+    for path, first, lines, _ in line_blocks(log_dir, kind, warnings):
         for number, raw in enumerate(lines, first):
             if wanted is None or not visibly_other(raw, wanted):
                 yield partial(_label, path, number), raw
