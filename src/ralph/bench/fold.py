@@ -169,10 +169,23 @@ def _clean(line: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class _RunAcc:
-    __slots__ = ("accepted", "cloud", "elapsed", "kills", "local", "stages", "start", "times", "totals")
+    __slots__ = (
+        "accepted",
+        "by_raw",
+        "cloud",
+        "elapsed",
+        "kills",
+        "local",
+        "stages",
+        "start",
+        "times",
+        "totals",
+    )
 
     def __init__(self) -> None:
         self.stages: dict[str, _StageAcc] = {}
+        self.by_raw: dict[str, _StageAcc] = {}
+        """The same accumulators by the stage name as written (before ``upper``), for the fast path."""
         self.kills: dict[str, int] = {}
         self.cloud = self.local = self.accepted = 0
         self.elapsed = 0.0
@@ -362,6 +375,8 @@ def _fold_file(
         if resume is not None
         else line_blocks(folder, kind, warnings)
     )
+    last_id: str | None = None
+    run: _RunAcc | None = None
     for path, first, lines, end in blocks:
         if end is None and resume is not None:
             resume.checkpoint(runs)  # before the unterminated last line, which may still be completed
@@ -383,14 +398,20 @@ def _fold_file(
                 if isinstance(run_id, str) and (wanted is None or run_id in wanted):
                     (runs.get(run_id) or runs.setdefault(run_id, _RunAcc())).add(data)  # type: ignore[arg-type]
                 continue
-            run = runs.get(line.run_id)
-            if run is None:
-                if line.run_id is None or (wanted is not None and line.run_id not in wanted):
-                    continue
-                run = runs[line.run_id] = _RunAcc()
+            if line.run_id != last_id or run is None:  # a run's lines mostly come in a row
+                run = runs.get(line.run_id)
+                if run is None:
+                    if line.run_id is None or (wanted is not None and line.run_id not in wanted):
+                        continue
+                    run = runs[line.run_id] = _RunAcc()
+                last_id = line.run_id
             # _RunAcc.put, inlined (a million calls cost a second here); keep the two in step
-            stage = line.stage.upper()
-            acc = run.stages.get(stage) or run.stages.setdefault(stage, _StageAcc())
+            acc = run.by_raw.get(line.stage)
+            if acc is None:
+                stage = line.stage.upper()
+                acc = run.by_raw[line.stage] = run.stages.get(stage) or run.stages.setdefault(
+                    stage, _StageAcc()
+                )
             tokens = line.tokens
             used = tokens.input + tokens.cached + tokens.output
             duration = line.duration_s
