@@ -120,12 +120,29 @@ def stage_rows(arms: Sequence[ArmInfo], cells: Sequence[CellInput]) -> tuple[Sta
     """Section 2: per arm and stage, summed over the arm's cells."""
     out: list[StageRow] = []
     for arm in arms:
-        totals: dict[str, StageSummary] = {}
+        # field by field, in the order StageSummary.__add__ would add them (one summary per stage at the end)
+        totals: dict[str, list[int | float]] = {}
         for cell in (c for c in cells if c.arm == arm.name):
             for activity in cell.activity:
-                for name, summary in activity.stages.items():
-                    totals[name] = totals[name] + summary if name in totals else summary
-        out += [StageRow(arm.name, totals[name]) for name in sorted(totals, key=_stage_key)]
+                for name, x in activity.stages.items():
+                    t = totals.get(name)
+                    if t is None:
+                        totals[name] = [x.count, x.cost, x.tokens, x.duration_s, x.ok, x.failed, x.killed,
+                                        x.auto_accepted, x.validation_retries]  # fmt: skip
+                        continue
+                    t[0] += x.count
+                    t[1] += x.cost
+                    t[2] += x.tokens
+                    t[3] += x.duration_s
+                    t[4] += x.ok
+                    t[5] += x.failed
+                    t[6] += x.killed
+                    t[7] += x.auto_accepted
+                    t[8] += x.validation_retries
+        out += [
+            StageRow(arm.name, StageSummary(name, *totals[name]))  # type: ignore[arg-type]
+            for name in sorted(totals, key=_stage_key)
+        ]
     return tuple(out)
 
 
