@@ -21,13 +21,12 @@ import re
 import shutil
 import subprocess
 import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.terminal import Pane
 
 from ralph.scenarios import create_scenario
 from ralph.tix import TicketStore
@@ -43,53 +42,6 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
     pytest.mark.timeout(600),
 ]
-
-
-class Pane:
-    """One tmux pane on a private server (its own socket), running bash without rc files."""
-
-    def __init__(self, cwd: Path) -> None:
-        self.socket = f"ralph-bench-test-{uuid.uuid4().hex[:8]}"
-        self._tmux("new-session", "-d", "-s", "w", "-x", "160", "-y", "50", "-c", str(cwd),
-                   "bash --norc --noprofile")  # fmt: skip
-
-    def _tmux(self, *args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
-            capture_output=True, text=True, timeout=30, check=True,
-        )  # fmt: skip
-        return done.stdout
-
-    def type(self, text: str) -> None:
-        self._tmux("send-keys", "-t", "w", "-l", text)
-
-    def key(self, name: str) -> None:
-        self._tmux("send-keys", "-t", "w", name)
-
-    def enter(self, line: str) -> None:
-        self.type(line)
-        self.key("Enter")
-
-    def screen(self) -> str:
-        return self._tmux("capture-pane", "-p", "-t", "w")
-
-    def wait_for(self, done: Callable[[str], bool], what: str, seen: list[str] | None = None) -> str:
-        """Capture until ``done(screen)``; every distinct screen is kept in ``seen``."""
-        deadline = time.monotonic() + DEADLINE_S
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if seen is not None and (not seen or seen[-1] != screen):
-                seen.append(screen)
-            if done(screen):
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what}; last screen:\n{screen}")
-
-    def kill(self) -> None:
-        subprocess.run(
-            ["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30, check=False
-        )
 
 
 def _ralph(*args: str, cwd: Path) -> None:
@@ -115,7 +67,7 @@ def root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def pane(root: Path) -> Iterator[Pane]:
-    pane = Pane(root)
+    pane = Pane(root, size=(160, 50), deadline_s=DEADLINE_S, poll_s=0.1)
     try:
         yield pane
     finally:

@@ -13,12 +13,11 @@ import re
 import shutil
 import subprocess
 import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.terminal import Pane
 
 from ralph.scenarios import list_scenarios
 
@@ -26,53 +25,6 @@ RALPH = str(Path(sys.executable).parent / "ralph")
 DEADLINE_S = 240.0
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-
-class Pane:
-    """One tmux pane on a private server (its own socket), running bash without rc files."""
-
-    def __init__(self, cwd: Path) -> None:
-        self.socket = f"ralph-watch-test-{uuid.uuid4().hex[:8]}"
-        self._tmux("new-session", "-d", "-s", "w", "-x", "150", "-y", "60", "-c", str(cwd),
-                   "bash --norc --noprofile")  # fmt: skip
-
-    def _tmux(self, *args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
-            capture_output=True, text=True, timeout=30, check=True,
-        )  # fmt: skip
-        return done.stdout
-
-    def type(self, text: str) -> None:
-        self._tmux("send-keys", "-t", "w", "-l", text)
-
-    def key(self, name: str) -> None:
-        self._tmux("send-keys", "-t", "w", name)
-
-    def enter(self, line: str) -> None:
-        self.type(line)
-        self.key("Enter")
-
-    def screen(self) -> str:
-        return self._tmux("capture-pane", "-p", "-t", "w")
-
-    def wait_for(self, done: Callable[[str], bool], what: str, seen: list[str] | None = None) -> str:
-        """Capture until ``done(screen)``; every distinct screen is kept in ``seen``."""
-        deadline = time.monotonic() + DEADLINE_S
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if seen is not None and (not seen or seen[-1] != screen):
-                seen.append(screen)
-            if done(screen):
-                return screen
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}; last screen:\n{screen}")
-
-    def kill(self) -> None:
-        subprocess.run(
-            ["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30, check=False
-        )
 
 
 @pytest.fixture
@@ -91,7 +43,7 @@ def planned_scenario(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def pane(planned_scenario: Path) -> Iterator[Pane]:
-    pane = Pane(planned_scenario)
+    pane = Pane(planned_scenario, deadline_s=DEADLINE_S)
     try:
         yield pane
     finally:
