@@ -6,24 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.loop.e2e import EXTRA_CONFIG
 from tests.reliability.harness import commit_files, finish, git, read_state, start_construct, tree_files
 
 from ralph.tix import TaskStatus, TicketStore
-
-WRONG_BUILDER = """
-[profiles.wrong]
-model = "sim/opus-4.6"
-model_build = "sim/wrong"
-
-[sim_models."sim/wrong"]
-local = true
-skill = [0.0, 0.0, 0.0, 0.0, 0.0]
-failure_modes = { wrong = 1.0 }
-
-[sim_models."sim/opus-4.6"]
-review = 1.0
-"""
-"""A BUILD model that always claims success and leaves a broken change; a reviewer that always sees it."""
 
 
 def test_a_guard_between_build_and_verify_commits_nothing_unverified(
@@ -31,7 +17,7 @@ def test_a_guard_between_build_and_verify_commits_nothing_unverified(
 ) -> None:
     config = isolated_home / ".config" / "ralph" / "config.toml"
     config.parent.mkdir(parents=True)
-    config.write_text(WRONG_BUILDER)
+    config.write_text(EXTRA_CONFIG)  # its `wrong` profile: BUILD always wrong, review always sees it
     repo = planned_repo("opus")
     planned = git(repo, "rev-parse", "HEAD").strip()
     code, out = finish(start_construct(repo, "--max-tokens", "1000", env={"RALPH_PROFILE": "wrong"}))
