@@ -168,10 +168,10 @@ def _plan(run: Run) -> tuple[StageCall, Reconciled]:
     parts = call.exchange.parts
     with run.critical():
         drops = [str(d) for part in parts for d in part.get("drop") or ()]
-        result = (
-            apply_plan(run.store, run.spec, merged_list(parts, "tasks"), drops) if parts else Reconciled()
-        )
-        record_telemetry(run, Stage.PLAN, call, list(result.added))
+        with run.reconciling():
+            tasks = merged_list(parts, "tasks")
+            result = apply_plan(run.store, run.spec, tasks, drops) if parts else Reconciled()
+            record_telemetry(run, Stage.PLAN, call, list(result.added))
         outcome = Outcome.SUCCESS if parts else Outcome.FAILURE
         finish_stage(run, call, outcome=outcome, task_id=None, reconciled=result)
     if parts and call.exchange.retries:
@@ -189,7 +189,9 @@ def _dedup(run: Run) -> Reconciled:
     call = call_agent(run, Stage.DEDUP, prompt, payload)
     data = call.exchange.data if call.exchange.ok else None
     with run.critical():
-        result = apply_dedup(run.store, {t.id for t in pending}, data) if data is not None else Reconciled()
+        candidates = {t.id for t in pending}
+        with run.reconciling():
+            result = apply_dedup(run.store, candidates, data) if data is not None else Reconciled()
         finish_stage(
             run, call, outcome=Outcome.SUCCESS if data else Outcome.FAILURE, task_id=None, reconciled=result
         )

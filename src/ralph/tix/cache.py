@@ -76,7 +76,11 @@ class Cache:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken before any read so its view is current."""
+        """One write transaction, taken before any read so its view is current (inside ``ahead`` it is part
+        of that one)."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -84,6 +88,38 @@ class Cache:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def ahead(self) -> Iterator[None]:
+        """One open write transaction in which ``apply_ahead`` applies lines that are not in plan.jsonl yet.
+        ``commit_ahead`` commits it once they are; left without that (an error, a crash), it is rolled back
+        and the cache is as it was, matching the file."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+
+    def apply_ahead(self, text: str) -> int:
+        """Apply whole lines not yet in the file (inside ``ahead``); returns the new generation."""
+        _, generation = self._state()
+        generation += 1
+        self._write_incremental(text, generation)
+        self.db.execute("INSERT OR REPLACE INTO cache_meta VALUES ('generation', ?)", (str(generation),))
+        return generation
+
+    def commit_ahead(self, journal: Journal, text: str) -> bool:
+        """After ``text`` (everything applied ahead) was appended to the file: store the file's fingerprint
+        and commit. False, rolled back, when the file did not grow by exactly ``text``."""
+        fp, generation = self._state()
+        chunk = journal.read(fp.size, expect=fp) if fp is not None else None
+        if chunk is None or chunk.torn or chunk.text != text:
+            self.db.execute("ROLLBACK")
+            return False
+        self._store_fingerprint(chunk.fingerprint, generation)
+        self.db.execute("COMMIT")
+        return True
 
     # freshness -------------------------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """TicketStore: the only mutation API over plan.jsonl, with fast cached reads for the loop.
 
 A mutation takes the writer lock, catches the cache up, checks the rule, appends whole lines and applies
-exactly those lines to the cache (so cache == replay(file) at all times). Reads never spawn processes.
+exactly those lines to the cache (so cache == replay(file) at all times). Inside ``writing`` the lines are
+applied to the cache first, in an open SQLite transaction committed only after they are in the file. Reads
+never spawn processes.
 """
 
 from __future__ import annotations
@@ -56,13 +58,40 @@ class TicketStore(StoreReader):
 
     # mutations ---------------------------------------------------------------------------------------------
 
+    _group: list[str] | None = None
+    """Lines of the ``writing`` block in progress, not yet in plan.jsonl."""
+
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        """Several mutations as one durable step: the writer lock is held throughout and plan.jsonl is
-        fsynced once at the end instead of after each (every mutation still appends its own whole lines).
-        Keep other processes' work (git, agents) out of the block: they may want the lock."""
-        with self.journal.locked():
+        """Several mutations as one step, all or none of them on a crash: their lines reach plan.jsonl in one
+        write (one fsync) when the block ends; reads inside see them already. An exception inside still
+        writes the mutations that completed. The writer lock is held throughout: keep other processes' work
+        (git, agents) out of the block."""
+        if self._group is not None:
             yield
+            return
+        with self.journal.locked():
+            self._fresh()
+            group: list[str] = []
+            with self.cache.ahead():
+                self._group = group
+                try:
+                    yield
+                finally:
+                    self._group = None
+                    self._write_group(group)
+
+    def _write_group(self, lines: Sequence[str]) -> None:
+        if not lines:
+            return
+        try:
+            self.journal.append(lines)
+            kept = self.cache.commit_ahead(self.journal, "".join(lines))
+        except BaseException:
+            self._memo = None
+            raise
+        if not kept:
+            self._memo = None
 
     def _mutate(self, step: Callable[[Mutation], T]) -> T:
         with self.journal.locked():
@@ -70,8 +99,12 @@ class TicketStore(StoreReader):
             tx = Mutation(self.cache)
             result = step(tx)
             if tx.lines:
-                self.journal.append(tx.lines)
-                generation = self._fresh()
+                if self._group is not None:
+                    self._group.extend(tx.lines)
+                    generation = self.cache.apply_ahead("".join(tx.lines))
+                else:
+                    self.journal.append(tx.lines)
+                    generation = self._fresh()
                 self._patch_memo(start_gen, generation, tx.touched)
             return result
 
