@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from tests.gitops.repos import write
 from ralph.errors import GitError
 from ralph.gitops import commit_all, find_locks, recover, snapshot_attempt
 from ralph.gitops import commits as commits_module
+from ralph.proc import reap_orphans
 
 
 def age(path: Path, seconds: float) -> None:
@@ -67,6 +70,37 @@ def test_git_killed_at_timeout_leaves_no_lock_and_no_hook_process(
     assert not [pid for pid in os.listdir("/proc") if pid.isdigit() and marker in _cmdline(pid)]
     hook.unlink()
     assert commit_all(git_repo, "no hook") is not None
+
+
+def test_a_git_left_running_by_a_killed_ralph_is_stopped_at_the_next_start(git_repo: Path) -> None:
+    """A kill -9 of Ralph does not stop its git (nor git's hooks): the next run reaps them before it
+    repairs the tree, so nothing keeps writing under the repair."""
+    marker = f"{time.time_ns() % 10**6}.75"
+    hook = git_repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f"#!/bin/sh\nsleep 1{marker}\n")
+    hook.chmod(0o755)
+    write(git_repo, "x.txt", "x\n")
+    code = (
+        "import sys; from pathlib import Path; from ralph.gitops import commit_all;"
+        "commit_all(Path(sys.argv[1]), 'm')"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code, str(git_repo)])
+    deadline = time.monotonic() + 60
+    while not _running(marker) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _running(marker), "the hook never started"
+    child.kill()
+    child.wait()
+    assert _running(marker), "the hook stopped with Ralph: nothing to reap"
+    reap_orphans()
+    assert not _running(marker)
+    recover(git_repo, min_lock_age_s=0.0)
+    hook.unlink()
+    assert commit_all(git_repo, "after the restart") is not None
+
+
+def _running(marker: str) -> list[str]:
+    return [pid for pid in os.listdir("/proc") if pid.isdigit() and marker in _cmdline(pid)]
 
 
 def _cmdline(pid: str) -> str:

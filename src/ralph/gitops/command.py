@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ralph.errors import GitError
-from ralph.proc import kill_group
+from ralph.proc import TAG_VAR, kill_group, new_tag
 
 LOCAL_TIMEOUT_S = 30.0
 """Timeout of one local git call."""
@@ -80,11 +80,13 @@ def git(
     timeout_s: float = LOCAL_TIMEOUT_S,
     ok: Collection[int] = (0,),
 ) -> GitRun:
-    """Run ``git -C repo ARGS`` in its own process group; GitError on timeout or an exit code not in ok."""
+    """Run ``git -C repo ARGS`` in its own process group; GitError on timeout or an exit code not in ok.
+    The process carries a ``RALPH_PROC_TAG``: if Ralph is killed meanwhile, the next run stops it before
+    repairing the tree (a half-done checkout writing on would race the repair)."""
     proc = subprocess.Popen(
         ["git", "-C", str(repo), *args],
         cwd=repo,
-        env=git_env(env),
+        env=git_env({**(env or {}), TAG_VAR: new_tag()}),
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
