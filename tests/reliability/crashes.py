@@ -71,6 +71,17 @@ def outcome_of(repo: Path, log_dir: Path) -> Outcome:
     return Outcome(str(ends[-1]["exit_reason"]) if ends else "", states, tree_files(repo))
 
 
+def differences(got: Outcome, expected: Outcome) -> str:
+    """The exit reasons, then every task and file where ``got`` differs from ``expected``."""
+    tasks = sorted(
+        f"{name}: {got.tasks.get(name)} (expected {expected.tasks.get(name)})"
+        for name in {*got.tasks, *expected.tasks}
+        if got.tasks.get(name) != expected.tasks.get(name)
+    )
+    files = sorted(p for p in {*got.files, *expected.files} if got.files.get(p) != expected.files.get(p))
+    return "\n".join([f"exit {got.exit_reason} (expected {expected.exit_reason})", *tasks, *files])
+
+
 def run_uninterrupted(
     repo: Path, log_dir: Path, profile: str, base: Mapping[str, str] | None = None
 ) -> Outcome:
@@ -171,15 +182,7 @@ class Torture:
 
     def explain(self, expected: Outcome) -> str:
         """Where this repo's end differs from ``expected``, and what the kills hit."""
-        got = outcome_of(self.repo, self.log_dir)
-        tasks = sorted(
-            f"{name}: {got.tasks.get(name)} (expected {expected.tasks.get(name)})"
-            for name in {*got.tasks, *expected.tasks}
-            if got.tasks.get(name) != expected.tasks.get(name)
-        )
-        files = sorted(p for p in {*got.files, *expected.files} if got.files.get(p) != expected.files.get(p))
-        head = f"exit {got.exit_reason} (expected {expected.exit_reason})"
-        return "\n".join([head, *tasks, *files, *self.kill_log])
+        return "\n".join([differences(outcome_of(self.repo, self.log_dir), expected), *self.kill_log])
 
     @property
     def reports(self) -> list[str]:

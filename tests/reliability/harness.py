@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +46,11 @@ def start_construct(
     env: Mapping[str, str] | None = None,
     full_cli: bool = False,
     base: Mapping[str, str] | None = None,
+    program: Sequence[str] = CONSTRUCT,
 ) -> subprocess.Popen[str]:
-    """Start `ralph construct` in ``repo`` (its own session, so tests can see its process group)."""
-    argv = [*RALPH, "construct"] if full_cli else CONSTRUCT
+    """Start `ralph construct` in ``repo`` (its own session, so tests can see its process group);
+    ``program``: the argv that runs it (default: the construct-only CLI)."""
+    argv = [*RALPH, "construct"] if full_cli else program
     return subprocess.Popen(
         [*argv, *args],
         cwd=repo,

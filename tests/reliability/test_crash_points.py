@@ -5,15 +5,14 @@ all of them or none."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from tests.reliability.audit import CrashAudit
-from tests.reliability.crashes import Outcome, outcome_of
-from tests.reliability.harness import child_env, finish, start_construct
+from tests.reliability.crashes import Outcome, differences, outcome_of
+from tests.reliability.harness import finish, start_construct
 
 PROFILE = "hybrid"
 KILLER = [sys.executable, str(Path(__file__).with_name("crash_point_cli.py")), "construct"]
@@ -41,15 +40,7 @@ def test_a_kill_between_two_store_writes_ends_like_an_uninterrupted_run(
     repo, log_dir = planned_repo(PROFILE), tmp_path / "logs"
     env = {"RALPH_PROFILE": PROFILE, "RALPH_LOG_DIR": str(log_dir)}
     audit = CrashAudit(repo, log_dir)
-    killed = subprocess.Popen(
-        KILLER,
-        cwd=repo,
-        env=child_env({**env, "RALPH_TEST_KILL_AFTER": POINTS[point]}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    killed = start_construct(repo, env={**env, "RALPH_TEST_KILL_AFTER": POINTS[point]}, program=KILLER)
     code, out = finish(killed)
     assert code == -9, f"the run was not killed at the {point} write (exit {code}): {out[-2000:]}"
     audit.after_kill()
@@ -57,9 +48,4 @@ def test_a_kill_between_two_store_writes_ends_like_an_uninterrupted_run(
     assert code == 0, out[-3000:]
     audit.at_end()
     got = outcome_of(repo, log_dir)
-    differs = sorted(
-        f"{name}: {got.tasks.get(name)} (expected {reference.tasks.get(name)})"
-        for name in {*got.tasks, *reference.tasks}
-        if got.tasks.get(name) != reference.tasks.get(name)
-    )
-    assert got == reference, "\n".join([f"exit {got.exit_reason}", *differs])
+    assert got == reference, differences(got, reference)
